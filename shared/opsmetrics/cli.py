@@ -1,0 +1,319 @@
+"""The `opsmetrics` command line: schema, seed data, jobs, reports, local serving, the demo.
+
+Every failure a user can cause ends in one line on stderr and a non-zero exit, never a
+traceback: 2 for a bad request, 3 when the same job and date is already running, 1 when a job
+ran and failed (or was partial).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any, NoReturn
+
+from opsmetrics.errors import BadRequest, ConfigError, JobAlreadyRunning, NotFound, OpsmetricsError
+
+EXIT_FAILED = 1
+EXIT_BAD_REQUEST = 2
+EXIT_BUSY = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (not usage + error) so it reads well at 3 AM."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_REQUEST, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _date_arg(value: str) -> date:
+    from opsmetrics.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except BadRequest as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from opsmetrics.reports.registry import REPORTS
+    from opsmetrics.reports.render import FORMATS
+    from opsmetrics.runs import JOBS
+
+    parser = _Parser(prog="opsmetrics", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log job details to stderr")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(
+        dest="db_command", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    up = db_sub.add_parser("upgrade", help="bring the schema up to date (safe to repeat)")
+    up.add_argument(
+        "--outputs-only",
+        action="store_true",
+        help="create only the project's own tables (for a product database with the sources)",
+    )
+    db_sub.add_parser("status", help="show the applied schema revisions")
+
+    seed = sub.add_parser("seed", help="load realistic synthetic data")
+    seed.add_argument("--scale", default="demo", help="demo (seconds) or uk (11,000 territories)")
+    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+    seed.add_argument(
+        "--anchor-date", type=_date_arg, help="last day with data (default: yesterday, UTC)"
+    )
+    seed.add_argument(
+        "--reset", action="store_true", help="empty the source and output tables first"
+    )
+
+    run = sub.add_parser("run", help="run a job now, or backfill a range in date order")
+    run.add_argument("job", choices=list(JOBS), metavar="JOB", help=" | ".join(JOBS))
+    run.add_argument("--date", type=_date_arg, help="target date (default: the job's usual target)")
+    run.add_argument("--from", dest="date_from", type=_date_arg, help="first date of a backfill")
+    run.add_argument("--to", dest="date_to", type=_date_arg, help="last date of a backfill")
+    run.add_argument("--org", help="limit to one organization id")
+    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+
+    report = sub.add_parser("report", help="print a report")
+    report.add_argument("name", choices=list(REPORTS), metavar="NAME", help=" | ".join(REPORTS))
+    report.add_argument("--date", type=_date_arg, help="report date (default: latest with data)")
+    report.add_argument("--from", dest="date_from", type=_date_arg, help="first day (trends)")
+    report.add_argument("--to", dest="date_to", type=_date_arg, help="last day (trends)")
+    report.add_argument("--org", help="one organization id (default: all)")
+    report.add_argument("--region", help="only this region (territories)")
+    report.add_argument("--limit", type=_positive_int, help="at most this many rows")
+    report.add_argument(
+        "--include-low-volume", action="store_true", help="coverage gaps under 10 bookings too"
+    )
+    report.add_argument("--format", choices=FORMATS, default="table")
+
+    serve = sub.add_parser("serve", help="serve the HTTP reports locally (functions-framework)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_positive_int, default=8080)
+
+    sub.add_parser("demo", help="everything above on an embedded PostgreSQL, nothing to install")
+
+    invoke = sub.add_parser("invoke", help="run a Lambda handler locally with a sample event")
+    invoke.add_argument("function", help="daily_territory_metrics | weekly_hiring_triggers | ...")
+    invoke.add_argument("--event", required=True, help="path of an event JSON file")
+
+    token = sub.add_parser("token", help="mint a local bearer token for the HTTP reports")
+    token.add_argument("--org", required=True, help="organization id the token speaks for")
+    token.add_argument(
+        "--scope", default="reports:read reports:refresh", help="space-separated scopes"
+    )
+    token.add_argument("--ttl", type=_positive_int, default=3600, help="seconds until it expires")
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from opsmetrics.config import Settings
+    from opsmetrics.db import get_engine
+
+    return get_engine(Settings.from_env(), allow_embedded=True)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ProgrammingError
+
+    from opsmetrics import migrations
+
+    engine = _engine(args)
+    if args.db_command == "status":
+        applied = migrations.current(engine)
+        print(
+            "applied: "
+            + (", ".join(applied) if applied else "nothing (run: opsmetrics db upgrade)")
+        )
+        return 0
+    try:
+        applied = migrations.upgrade(engine, outputs_only=args.outputs_only)
+    except ProgrammingError as exc:
+        if "already exists" in str(exc) and not args.outputs_only:
+            raise ConfigError(
+                "source tables already exist here (a product database?): "
+                "use `opsmetrics db upgrade --outputs-only`"
+            ) from None
+        if "does not exist" in str(exc) and args.outputs_only:
+            raise ConfigError(
+                "--outputs-only needs the source tables (organizations, territories) to exist"
+            ) from None
+        raise
+    print("schema up to date: " + ", ".join(applied))
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from opsmetrics import seed
+    from opsmetrics.dates import day_before
+
+    counts = seed.load(
+        _engine(args),
+        scale=args.scale,
+        seed=args.seed,
+        anchor=args.anchor_date or day_before(_today()),
+        reset=args.reset,
+    )
+    print("seeded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def _progress(done: int, total: int, outcome: Any) -> None:
+    if total == 1:
+        return
+    width = 24
+    filled = round(width * done / total)
+    bar = "#" * filled + "-" * (width - filled)
+    end = "\n" if done == total or not sys.stderr.isatty() else "\r"
+    sys.stderr.write(f"[{bar}] {done}/{total} {outcome.target_date} {outcome.status}{end}")
+    sys.stderr.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    from opsmetrics import runs
+    from opsmetrics.config import Settings
+
+    dates = runs.target_dates(
+        args.job, today=_today(), on=args.date, start=args.date_from, end=args.date_to
+    )
+    trigger = "backfill" if args.date_from else "manual"
+    summary = runs.run(
+        args.job,
+        dates,
+        trigger=trigger,
+        engine=_engine(args),
+        settings=Settings.from_env(),
+        org_id=args.org,
+        on_progress=_progress,
+    )
+    if args.json:
+        print(json.dumps(summary.to_dict(), default=str, indent=2))
+    else:
+        for r in summary.runs:
+            detail = r.error or ", ".join(
+                f"{k} {v}"
+                for k, v in r.stats.items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            )
+            print(f"{args.job} {r.target_date} {r.status}" + (f": {detail}" if detail else ""))
+    return 0 if summary.ok else EXIT_FAILED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from opsmetrics.reports.model import ReportParams
+    from opsmetrics.reports.registry import build
+    from opsmetrics.reports.render import render
+    from opsmetrics.runs import check_org_exists, parse_org_id
+
+    engine = _engine(args)
+    org = parse_org_id(args.org)
+    if org is not None:
+        check_org_exists(engine, org)
+    if args.date_from and args.date_to and args.date_to < args.date_from:
+        raise BadRequest(
+            f"the range runs backwards: --from {args.date_from} is after --to {args.date_to}"
+        )
+    params = ReportParams(
+        org_id=org,
+        date=args.date,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        region=args.region,
+        limit=args.limit,
+        include_low_volume=args.include_low_volume,
+    )
+    with engine.connect() as conn:
+        report = build(conn, args.name, params)
+    sys.stdout.write(render(report, args.format))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from opsmetrics.reports.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from opsmetrics.demo import main as demo_main
+
+    code: int = demo_main()
+    return code
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from opsmetrics.local_invoke import invoke
+
+    return invoke(args.function, args.event)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from opsmetrics.reports.auth import mint_token
+
+    print(mint_token(org_id=args.org, scopes=args.scope.split(), ttl_s=args.ttl))
+    return 0
+
+
+COMMANDS = {
+    "db": cmd_db,
+    "seed": cmd_seed,
+    "run": cmd_run,
+    "report": cmd_report,
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "invoke": cmd_invoke,
+    "token": cmd_token,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from opsmetrics.observability import logger
+
+    logger().setLevel("INFO" if args.verbose else "WARNING")
+    try:
+        return COMMANDS[args.command](args)
+    except (BadRequest, NotFound) as exc:
+        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_REQUEST
+    except JobAlreadyRunning as exc:
+        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (ConfigError, OpsmetricsError) as exc:
+        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"opsmetrics {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(
+            f"opsmetrics {args.command}: unexpected {type(exc).__name__}: {first}", file=sys.stderr
+        )
+        if args.verbose:
+            raise
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

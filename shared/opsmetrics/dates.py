@@ -1,0 +1,44 @@
+"""Date parsing and the default target dates of CONTRACT §3. Pure: 'today' is always passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from opsmetrics.errors import BadRequest
+
+SUNDAY = 6  # date.weekday() of a Sunday
+
+
+def parse_date(value: str, what: str = "date") -> date:
+    """A strict YYYY-MM-DD date; anything else is a bad request naming the parameter."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or len(text) != 10:
+        raise BadRequest(f"{what} must be a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{what} must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def day_before(today: date) -> date:
+    return today - timedelta(days=1)
+
+
+def latest_sunday_before(day: date) -> date:
+    """The latest Sunday strictly before `day` (a Monday gives the day before)."""
+    back = (day.weekday() - SUNDAY) % 7 or 7
+    return day - timedelta(days=back)
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    """Every day from start to end inclusive."""
+    if end < start:
+        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+def sundays(start: date, end: date) -> Iterator[date]:
+    """Every Sunday from start to end inclusive."""
+    return (d for d in days(start, end) if d.weekday() == SUNDAY)

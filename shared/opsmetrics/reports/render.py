@@ -1,0 +1,79 @@
+"""Render a Report as JSON, CSV or a plain-text table. One renderer for the CLI and HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from opsmetrics.errors import BadRequest
+from opsmetrics.reports.model import Report
+
+FORMATS = ("table", "json", "csv")
+
+
+def to_jsonable(value: Any) -> Any:
+    """json.dumps default: numbers stay numbers, ids and dates become strings."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), default=to_jsonable, indent=2)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=to_jsonable, separators=(",", ":"))
+    if isinstance(value, Decimal | float):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def render_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(report.columns)
+    for row in report.rows:
+        writer.writerow([_cell(row.get(c)) for c in report.columns])
+    return out.getvalue()
+
+
+def render_table(report: Report) -> str:
+    lines = [f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"]
+    for key, value in report.summary.items():
+        lines.append(f"  {key.replace('_', ' ')}: {_cell(value) if value is not None else '-'}")
+    if not report.rows:
+        lines.append("  (no rows)")
+        return "\n".join(lines) + "\n"
+    cells = [[_cell(row.get(c)) for c in report.columns] for row in report.rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(report.columns)]
+    lines.append("")
+    lines.append("  ".join(c.ljust(w) for c, w in zip(report.columns, widths, strict=True)))
+    lines.append("  ".join("-" * w for w in widths))
+    for r in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(report) + "\n"
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "table":
+        return render_table(report)
+    raise BadRequest(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")

@@ -1,0 +1,96 @@
+"""Shared fixtures: a fresh PostgreSQL database per test run, never a mock.
+
+With DATABASE_URL set, the run creates its own database on that server; without it, on the
+embedded PostgreSQL 16 (pgserver) kept under .opsmetrics/test-pgdata. Each test that asks for
+`db` starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opsmetrics import db as dbmod
+from opsmetrics import migrations
+from opsmetrics.config import Settings
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_TABLES = (
+    "job_runs, territory_metrics, communication_trends, bookings, territories, medics,"
+    " topic_classifications, escalation_alerts, organizations"
+)
+
+
+def _server_database(base_url: str, name: str) -> tuple[str, Engine]:
+    url, extra = dbmod.normalize_url(base_url)
+    admin = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        connect_args={k: v for k, v in extra.items() if k == "unix_sock"},
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False), admin
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    name = f"opsmetrics_test_{uuid.uuid4().hex[:12]}"
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        url, admin = _server_database(base, name)
+        try:
+            yield url
+        finally:
+            dbmod.dispose_engines()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        from opsmetrics import embedded
+
+        pgdata = ROOT / ".opsmetrics" / "test-pgdata"
+        url = embedded.url(pgdata, name)
+        try:
+            yield url
+        finally:
+            dbmod.dispose_engines()
+            embedded.drop_database(pgdata, name)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    # Short waits so lock tests finish quickly; everything else as in production.
+    return Settings(database_url=database_url, lock_wait_s=5, statement_timeout_ms=120_000)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = dbmod.build_engine(settings.database_url or "", settings)
+    migrations.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    """The test database with every table emptied first."""
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {ALL_TABLES} CASCADE"))
+    return engine
+
+
+@pytest.fixture
+def db_env(monkeypatch: pytest.MonkeyPatch, database_url: str, db: Engine) -> Iterator[Engine]:
+    """For code that reads its configuration from the environment (CLI, handlers)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("OPSMETRICS_LOCK_WAIT_SECONDS", "5")
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    dbmod.dispose_engines()
+    yield db
+    dbmod.dispose_engines()
