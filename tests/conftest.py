@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
 from opsmetrics import db as dbmod
 from opsmetrics import migrations
 from opsmetrics.config import Settings
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_TABLES = (
@@ -38,9 +40,10 @@ def _server_database(base_url: str, name: str) -> tuple[str, Engine]:
     return make_url(base_url).set(database=name).render_as_string(hide_password=False), admin
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    name = f"opsmetrics_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def _new_database(prefix: str) -> Iterator[str]:
+    """A brand-new empty database on the server of DATABASE_URL, or on the embedded one."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     base = os.environ.get("DATABASE_URL")
     if base:
         url, admin = _server_database(base, name)
@@ -61,6 +64,19 @@ def database_url() -> Iterator[str]:
         finally:
             dbmod.dispose_engines()
             embedded.drop_database(pgdata, name)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with _new_database("opsmetrics_test") as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url() -> Iterator[str]:
+    """A second, empty database (no schema) for tests of migrations themselves."""
+    with _new_database("opsmetrics_empty") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

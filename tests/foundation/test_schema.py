@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from opsmetrics import migrations
 from sqlalchemy import Engine, text
+
+from opsmetrics import migrations
 
 CONTRACT_COLUMNS = {
     "organizations": {"id", "name", "created_at"},

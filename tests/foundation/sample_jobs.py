@@ -1,0 +1,47 @@
+"""Stand-in jobs that exercise the shared run mechanism (ledger, lock, loop) on a scratch table."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from opsmetrics.runs import JobContext, JobOutcome
+
+SCRATCH = (
+    "CREATE TABLE IF NOT EXISTS test_outputs (target_date date PRIMARY KEY, value int NOT NULL)"
+)
+
+
+def _write(ctx: JobContext, value: int) -> None:
+    ctx.conn.execute(
+        text(
+            "INSERT INTO test_outputs VALUES (:d, :v)"
+            " ON CONFLICT (target_date) DO UPDATE SET value = EXCLUDED.value"
+        ),
+        {"d": ctx.target_date, "v": value},
+    )
+
+
+def write_job(ctx: JobContext) -> JobOutcome:
+    _write(ctx, 42)
+    return JobOutcome(stats={"written": 1}, rows_written=1, result={"value": 42})
+
+
+def failing_job(ctx: JobContext) -> JobOutcome:
+    _write(ctx, -1)  # must be rolled back
+    raise RuntimeError("boom: the source table vanished\nsecond line of detail")
+
+
+def partial_job(ctx: JobContext) -> JobOutcome:
+    _write(ctx, 7)
+    return JobOutcome(stats={"errors": 1}, rows_written=1, failed_orgs=["org-b"])
+
+
+def fails_on_the_2nd(ctx: JobContext) -> JobOutcome:
+    if ctx.target_date.day == 2:
+        return failing_job(ctx)
+    return write_job(ctx)
+
+
+def slow_job(ctx: JobContext) -> JobOutcome:
+    ctx.conn.execute(text("SELECT pg_sleep(1.5)"))
+    return write_job(ctx)

@@ -1,0 +1,85 @@
+"""Command-line behaviour: --help everywhere, one clear line and a non-zero exit for mistakes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from opsmetrics.cli import EXIT_BAD_REQUEST, main
+
+COMMANDS = [
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "status"],
+    ["seed"],
+    ["run"],
+    ["report"],
+    ["serve"],
+    ["demo"],
+    ["invoke"],
+    ["token"],
+]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "top")
+def test_help_everywhere(words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*words, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: opsmetrics" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["run", "hourly-nonsense"], "invalid choice"),
+        (["run", "daily-territory-metrics", "--date", "2026-02-30"], "YYYY-MM-DD"),
+        (["report", "territories", "--format", "xml"], "invalid choice"),
+        (["report", "territories", "--limit", "0"], "at least 1"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == EXIT_BAD_REQUEST
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_reversed_range_is_refused_before_touching_the_database(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unreachable database proves nothing was even attempted.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    code = main(["run", "daily-territory-metrics", "--from", "2026-02-10", "--to", "2026-02-01"])
+    assert code == EXIT_BAD_REQUEST
+    err = capsys.readouterr().err
+    assert "backwards" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+    # A real process, as a user runs it: the console script's exit code and stderr.
+    proc = subprocess.run(
+        [sys.executable, "-m", "opsmetrics.cli", "db", "status"],
+        env={
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "DB_CONNECT_TIMEOUT": "2",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("opsmetrics db: ")

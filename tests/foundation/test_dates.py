@@ -1,0 +1,99 @@
+"""Default target dates and date parsing (CONTRACT §3), pure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from opsmetrics.dates import day_before, days, latest_sunday_before, parse_date, sundays
+from opsmetrics.errors import BadRequest
+from opsmetrics.runs import target_dates
+
+
+@pytest.mark.parametrize(
+    ("today", "sunday"),
+    [
+        (date(2026, 11, 23), date(2026, 11, 22)),  # Monday -> the day before
+        (date(2026, 11, 22), date(2026, 11, 15)),  # Sunday -> strictly before: a week back
+        (date(2026, 11, 21), date(2026, 11, 15)),  # Saturday
+        (date(2026, 11, 17), date(2026, 11, 15)),  # Tuesday
+    ],
+)
+def test_latest_sunday_strictly_before(today: date, sunday: date) -> None:
+    assert latest_sunday_before(today) == sunday
+
+
+def test_daily_default_is_yesterday_even_across_a_year() -> None:
+    assert day_before(date(2027, 1, 1)) == date(2026, 12, 31)
+    assert target_dates("daily-trend-aggregation", today=date(2024, 3, 1)) == [date(2024, 2, 29)]
+
+
+def test_weekly_default_is_the_latest_sunday_before_today() -> None:
+    assert target_dates("weekly-hiring-triggers", today=date(2026, 11, 23)) == [date(2026, 11, 22)]
+
+
+def test_ranges_are_inclusive_and_weekly_ranges_keep_sundays() -> None:
+    assert list(days(date(2026, 1, 30), date(2026, 2, 2))) == [
+        date(2026, 1, 30),
+        date(2026, 1, 31),
+        date(2026, 2, 1),
+        date(2026, 2, 2),
+    ]
+    assert list(sundays(date(2026, 11, 1), date(2026, 11, 22))) == [
+        date(2026, 11, 1),
+        date(2026, 11, 8),
+        date(2026, 11, 15),
+        date(2026, 11, 22),
+    ]
+    assert target_dates(
+        "weekly-hiring-triggers",
+        today=date(2026, 12, 1),
+        start=date(2026, 11, 2),
+        end=date(2026, 11, 16),
+    ) == [date(2026, 11, 8), date(2026, 11, 15)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": date(2026, 2, 2), "end": date(2026, 2, 1)}, "backwards"),
+        ({"start": date(2026, 2, 2)}, "both"),
+        ({"on": date(2026, 2, 2), "start": date(2026, 2, 1), "end": date(2026, 2, 3)}, "not both"),
+    ],
+)
+def test_bad_ranges_are_bad_requests(kwargs: dict[str, date], message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        target_dates("daily-territory-metrics", today=date(2026, 3, 1), **kwargs)
+
+
+def test_weekly_job_refuses_a_weekday_and_names_the_sunday_before() -> None:
+    with pytest.raises(BadRequest, match="2026-11-15"):
+        target_dates("weekly-hiring-triggers", today=date(2026, 12, 1), on=date(2026, 11, 18))
+
+
+def test_weekly_range_without_a_sunday_is_refused() -> None:
+    with pytest.raises(BadRequest, match="contains none"):
+        target_dates(
+            "weekly-hiring-triggers",
+            today=date(2026, 12, 1),
+            start=date(2026, 11, 16),
+            end=date(2026, 11, 20),
+        )
+
+
+def test_unknown_job_lists_the_known_ones() -> None:
+    with pytest.raises(BadRequest, match="daily-territory-metrics"):
+        target_dates("hourly-nonsense", today=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "bad", ["2026-13-01", "2026-02-30", "20260201", "yesterday", "", "2026-2-1"]
+)
+def test_malformed_dates_are_bad_requests(bad: str) -> None:
+    with pytest.raises(BadRequest, match="YYYY-MM-DD"):
+        parse_date(bad)
+
+
+def test_parse_date_accepts_surrounding_spaces() -> None:
+    assert parse_date(" 2026-02-01 ") == date(2026, 2, 1)

@@ -1,0 +1,240 @@
+"""The shared run mechanism against PostgreSQL: job_runs ledger, advisory lock, date loop."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from opsmetrics import runs
+from opsmetrics.config import Settings
+from opsmetrics.errors import BadRequest, JobAlreadyRunning
+from tests.factories import org
+from tests.foundation.sample_jobs import SCRATCH
+
+D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
+
+
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
+    """Register the stand-in jobs and give them an empty scratch table."""
+    for name, fn, cadence in [
+        ("test-write", "write_job", "daily"),
+        ("test-fail", "failing_job", "daily"),
+        ("test-partial", "partial_job", "daily"),
+        ("test-fail-2nd", "fails_on_the_2nd", "daily"),
+        ("test-slow", "slow_job", "daily"),
+        ("test-weekly", "write_job", "weekly"),
+    ]:
+        spec = runs.JobSpec(name, f"tests.foundation.sample_jobs:{fn}", cadence, "test")  # type: ignore[arg-type]
+        monkeypatch.setitem(runs.JOBS, name, spec)
+    with db.begin() as conn:
+        conn.execute(text(SCRATCH))
+        conn.execute(text("TRUNCATE test_outputs"))
+    yield db
+
+
+def _ledger(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT job, target_date, trigger, status, stats, error,"
+                " finished_at IS NOT NULL AS done FROM job_runs ORDER BY started_at, target_date"
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def _outputs(engine: Engine) -> dict[date, int]:
+    with engine.connect() as conn:
+        return {
+            r[0]: r[1] for r in conn.execute(text("SELECT target_date, value FROM test_outputs"))
+        }
+
+
+def test_a_successful_run_commits_outputs_and_its_ledger_row(
+    jobs: Engine, settings: Settings
+) -> None:
+    summary = runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
+    assert summary.ok and summary.status == "succeeded"
+    assert summary.runs[0].result == {"value": 42}
+    assert _outputs(jobs) == {D1: 42}
+    [row] = _ledger(jobs)
+    assert (row["job"], row["target_date"], row["trigger"], row["status"], row["done"]) == (
+        "test-write",
+        D1,
+        "manual",
+        "succeeded",
+        True,
+    )
+    assert row["stats"]["written"] == 1 and row["stats"]["rows_written"] == 1
+    assert isinstance(row["stats"]["duration_ms"], int)
+    assert row["error"] is None
+
+
+def test_a_failed_run_rolls_back_and_records_one_line(jobs: Engine, settings: Settings) -> None:
+    runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
+    # failing_job overwrites D1's row with -1 before raising: the rollback must undo it.
+    monkey_spec = replace(runs.JOBS["test-fail"], name="test-write")
+    fn = runs.load_job(monkey_spec)
+    out = runs.run_one(
+        monkey_spec, fn, D1, trigger="manual", engine=jobs, settings=settings, org_id=None
+    )
+    assert out.status == "failed"
+    assert out.error == "RuntimeError: boom: the source table vanished"
+    assert _outputs(jobs) == {D1: 42}
+    statuses = [(r["status"], r["done"]) for r in _ledger(jobs)]
+    assert statuses == [("succeeded", True), ("failed", True)]
+
+
+def test_partial_run_names_the_failed_organizations(jobs: Engine, settings: Settings) -> None:
+    summary = runs.run("test-partial", [D1], trigger="schedule", engine=jobs, settings=settings)
+    assert summary.status == "partial" and not summary.ok
+    [row] = _ledger(jobs)
+    assert row["status"] == "partial"
+    assert row["stats"]["failed_organizations"] == ["org-b"]
+    assert _outputs(jobs) == {D1: 7}  # what did succeed is kept
+
+
+def test_a_backfill_stops_at_the_first_failed_date(jobs: Engine, settings: Settings) -> None:
+    seen: list[tuple[int, int, str]] = []
+    summary = runs.run(
+        "test-fail-2nd",
+        [D3, D1, D2],
+        trigger="backfill",
+        engine=jobs,
+        settings=settings,
+        on_progress=lambda i, n, r: seen.append((i, n, r.status)),
+    )
+    assert [(r.target_date, r.status) for r in summary.runs] == [
+        (D1, "succeeded"),
+        (D2, "failed"),
+        (D3, "skipped"),
+    ]
+    assert seen == [(1, 3, "succeeded"), (2, 3, "failed")]
+    assert _outputs(jobs) == {D1: 42}
+    assert [r["target_date"] for r in _ledger(jobs)] == [D1, D2]  # D3 never started
+
+
+def test_rerun_replaces_rather_than_adds(jobs: Engine, settings: Settings) -> None:
+    for _ in range(2):
+        runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
+    assert _outputs(jobs) == {D1: 42}
+    assert [r["status"] for r in _ledger(jobs)] == ["succeeded", "succeeded"]
+
+
+@pytest.mark.parametrize(
+    ("job", "dates", "org_id", "message"),
+    [
+        ("no-such-job", [D1], None, "unknown job"),
+        ("test-weekly", [D2], None, "Sundays"),  # D2 is a Monday
+        ("test-write", [], None, "no dates"),
+        ("test-write", [D1], "not-a-uuid", "UUID"),
+        ("test-write", [D1], str(uuid.uuid4()), "unknown organization"),
+    ],
+)
+def test_bad_requests_write_nothing(
+    jobs: Engine, settings: Settings, job: str, dates: list[date], org_id: str | None, message: str
+) -> None:
+    with pytest.raises(BadRequest, match=message):
+        runs.run(job, dates, trigger="manual", engine=jobs, settings=settings, org_id=org_id)
+    assert _ledger(jobs) == []
+    assert _outputs(jobs) == {}
+
+
+def test_unknown_trigger_is_a_bad_request(jobs: Engine, settings: Settings) -> None:
+    with pytest.raises(BadRequest, match="trigger"):
+        runs.run("test-write", [D1], trigger="cron", engine=jobs, settings=settings)
+    assert _ledger(jobs) == []
+
+
+def test_a_known_organization_is_recorded_in_stats(jobs: Engine, settings: Settings) -> None:
+    with jobs.begin() as conn:
+        org_id = org(conn)
+    runs.run(
+        "test-write", [D1], trigger="manual", engine=jobs, settings=settings, org_id=str(org_id)
+    )
+    assert _ledger(jobs)[0]["stats"]["org_id"] == str(org_id)
+
+
+def test_a_running_row_left_by_a_dead_process_is_closed(jobs: Engine, settings: Settings) -> None:
+    with jobs.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO job_runs (job, target_date, trigger, status, started_at)"
+                " VALUES ('test-write', :d, 'schedule', 'running', now() - interval '1 hour')"
+            ),
+            {"d": D1},
+        )
+    runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
+    rows = _ledger(jobs)
+    assert [(r["status"], r["done"]) for r in rows] == [("failed", True), ("succeeded", True)]
+    assert rows[0]["error"].startswith("abandoned")
+
+
+def _run_in_thread(
+    engine: Engine, settings: Settings, job: str, out: list[Any]
+) -> threading.Thread:
+    def target() -> None:
+        try:
+            out.append(runs.run(job, [D1], trigger="schedule", engine=engine, settings=settings))
+        except Exception as exc:  # surfaced through `out`
+            out.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    return t
+
+
+def _wait_for_running(engine: Engine) -> None:
+    import time
+
+    for _ in range(100):
+        if any(r["status"] == "running" for r in _ledger(engine)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the first run never started")
+
+
+def test_a_second_run_of_the_same_date_waits_for_the_first(
+    jobs: Engine, settings: Settings
+) -> None:
+    first: list[Any] = []
+    t = _run_in_thread(jobs, settings, "test-slow", first)
+    _wait_for_running(jobs)
+    second = runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
+    t.join()
+    assert first[0].ok and second.ok
+    rows = _ledger(jobs)
+    assert [r["status"] for r in rows] == ["succeeded", "succeeded"]
+    assert rows[1]["stats"]["lock_wait_ms"] > 0
+
+
+def test_a_second_run_that_cannot_wait_reports_and_leaves_nothing(
+    jobs: Engine, settings: Settings
+) -> None:
+    first: list[Any] = []
+    t = _run_in_thread(jobs, settings, "test-slow", first)
+    _wait_for_running(jobs)
+    impatient = replace(settings, lock_wait_s=0)
+    with pytest.raises(JobAlreadyRunning, match="already running"):
+        runs.run("test-slow", [D1], trigger="manual", engine=jobs, settings=impatient)
+    t.join()
+    assert first[0].ok
+    assert [r["status"] for r in _ledger(jobs)] == ["succeeded"]
+
+
+def test_other_dates_do_not_wait(jobs: Engine, settings: Settings) -> None:
+    first: list[Any] = []
+    t = _run_in_thread(jobs, settings, "test-slow", first)
+    _wait_for_running(jobs)
+    impatient = replace(settings, lock_wait_s=0)
+    other = runs.run("test-write", [D2], trigger="manual", engine=jobs, settings=impatient)
+    t.join()
+    assert other.ok and first[0].ok
