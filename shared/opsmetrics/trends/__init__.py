@@ -1,0 +1,1 @@
+"""Communication trends: the daily per-organization aggregation of Slack classifications."""

@@ -1,0 +1,205 @@
+"""The SQL of the daily trend job: one aggregation of the day for every organization, then
+batched upserts from it. Nothing here runs a query per organization.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsmetrics.trends import hotspots
+
+# The temp table holding the day's figures, one row per organization; it lives only inside the
+# run's transaction (ON COMMIT DROP), so concurrent runs of other dates never see each other's.
+DAY_TABLE = "trend_day"
+
+
+def tone_text_sql(col: str) -> str:
+    """The sentiment's tone when it is a JSON string, else NULL. Total: `->` and `->>` give NULL
+    (never an error) on SQL NULL, JSON scalars, arrays and objects without the key."""
+    return f"CASE WHEN jsonb_typeof({col} -> 'tone') = 'string' THEN {col} ->> 'tone' END"
+
+
+def usable_tone_sql(tone: str) -> str:
+    """A tone string names a tone: not NULL and not empty or only white space."""
+    return f"COALESCE({tone} ~ '\\S', false)"
+
+
+def tone_is_valid_sql(col: str) -> str:
+    """TRUE when the row's sentiment counts in sentiment_distribution (CONTRACT §2, §5);
+    anything else is malformed sentiment."""
+    return usable_tone_sql(tone_text_sql(col))
+
+
+def _flagged_params() -> dict[str, Any]:
+    return {f"flagged_{i}": topic for i, topic in enumerate(hotspots.FLAGGED_TOPICS)}
+
+
+def _flagged_list() -> str:
+    return ", ".join(f":{name}" for name in _flagged_params())
+
+
+# GROUPING(topic, tone, channel_id) of each grouping set: a bit is 1 where the column is rolled up.
+# An organization's total, confidence and malformed count come from its topic and tone groups,
+# which saves a fourth hash table over the day's rows; blank tones are told apart per group,
+# not per row.
+LEVEL_TOPIC = 0b011
+LEVEL_TONE = 0b101
+LEVEL_CHANNEL = 0b110
+
+_RISK = "((200 * g.flagged + g.n) / (2 * g.n))"  # round(100·flagged/n) half up, in integers
+
+
+def aggregate_day_sql(one_org: bool) -> str:
+    """CREATE the temp table of the day's figures for every organization (or just :org_id)."""
+    org_rows = " AND organization_id = :org_id" if one_org else ""
+    org_only = " WHERE o.id = :org_id" if one_org else ""
+    return f"""
+CREATE TEMP TABLE {DAY_TABLE} ON COMMIT DROP AS
+WITH day_rows AS (
+    SELECT organization_id,
+           NULLIF(channel_id, '') AS channel_id,
+           topic,
+           confidence,
+           {tone_text_sql("sentiment")} AS tone
+    FROM topic_classifications
+    WHERE created_at >= :day_start AND created_at < :day_end{org_rows}
+),
+grouped AS (
+    SELECT organization_id, topic, tone, channel_id,
+           GROUPING(topic, tone, channel_id) AS level,
+           count(*) AS n,
+           count(*) FILTER (WHERE topic IN ({_flagged_list()})) AS flagged,
+           count(confidence) AS n_confidence,
+           sum(confidence) AS sum_confidence
+    FROM day_rows
+    GROUP BY GROUPING SETS (
+        (organization_id, topic),
+        (organization_id, tone),
+        (organization_id, channel_id)
+    )
+),
+per_org AS (
+    SELECT g.organization_id,
+           jsonb_object_agg(g.topic, g.n)
+               FILTER (WHERE g.level = {LEVEL_TOPIC} AND g.topic IS NOT NULL)
+               AS topic_distribution,
+           jsonb_object_agg(g.tone, g.n)
+               FILTER (WHERE g.level = {LEVEL_TONE} AND {usable_tone_sql("g.tone")})
+               AS sentiment_distribution,
+           jsonb_agg(
+               jsonb_build_object(
+                   'channelId', g.channel_id, 'riskScore', {_RISK}, 'messageCount', g.n
+               )
+               ORDER BY {_RISK} DESC, g.n DESC, g.channel_id COLLATE "C"
+           ) FILTER (
+               WHERE g.level = {LEVEL_CHANNEL} AND g.channel_id IS NOT NULL
+                 AND g.n >= :min_messages
+                 AND :ratio_den * g.flagged > :ratio_num * g.n
+           ) AS channel_hotspots,
+           sum(g.n) FILTER (WHERE g.level = {LEVEL_TOPIC}) AS total,
+           sum(g.sum_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC})
+               / NULLIF(sum(g.n_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC}), 0)::float8
+               AS avg_confidence,
+           sum(g.n) FILTER (WHERE g.level = {LEVEL_TOPIC})
+               - COALESCE(
+                   sum(g.n) FILTER (WHERE g.level = {LEVEL_TONE} AND {usable_tone_sql("g.tone")}),
+                   0
+               )
+               AS malformed
+    FROM grouped g
+    GROUP BY g.organization_id
+),
+alerts AS (
+    SELECT organization_id, jsonb_object_agg(severity, n) AS escalation_counts, sum(n) AS n
+    FROM (
+        SELECT organization_id, severity, count(*) AS n
+        FROM escalation_alerts
+        WHERE created_at >= :day_start AND created_at < :day_end
+          AND severity IS NOT NULL{org_rows}
+        GROUP BY organization_id, severity
+    ) s
+    GROUP BY organization_id
+)
+SELECT o.id AS organization_id,
+       ((row_number() OVER (ORDER BY o.id)) - 1) / :batch_size AS batch_no,
+       COALESCE(p.topic_distribution, '{{}}'::jsonb) AS topic_distribution,
+       COALESCE(p.sentiment_distribution, '{{}}'::jsonb) AS sentiment_distribution,
+       COALESCE(a.escalation_counts, '{{}}'::jsonb) AS escalation_counts,
+       COALESCE(p.channel_hotspots, '[]'::jsonb) AS channel_hotspots,
+       COALESCE(p.total, 0)::int AS total_classifications,
+       p.avg_confidence,
+       COALESCE(p.malformed, 0)::bigint AS malformed_sentiment,
+       COALESCE(a.n, 0)::bigint AS escalation_alerts
+FROM organizations o
+LEFT JOIN per_org p ON p.organization_id = o.id
+LEFT JOIN alerts a ON a.organization_id = o.id{org_only}
+"""
+
+
+def aggregate_params(batch_size: int) -> dict[str, Any]:
+    """Rule constants and batch size bound into aggregate_day_sql (dates and org come later)."""
+    return {
+        **_flagged_params(),
+        "min_messages": hotspots.MIN_MESSAGES,
+        "ratio_num": hotspots.RATIO_NUMERATOR,
+        "ratio_den": hotspots.RATIO_DENOMINATOR,
+        "batch_size": batch_size,
+    }
+
+
+DROP_DAY_TABLE = f"DROP TABLE IF EXISTS {DAY_TABLE}"
+
+DAY_TOTALS = f"""
+SELECT count(*) AS organizations,
+       COALESCE(sum(total_classifications), 0)::bigint AS classifications,
+       COALESCE(sum(malformed_sentiment), 0)::bigint AS malformed_sentiment,
+       COALESCE(sum(escalation_alerts), 0)::bigint AS escalation_alerts,
+       count(*) FILTER (WHERE total_classifications = 0) AS quiet_organizations,
+       COALESCE(sum(jsonb_array_length(channel_hotspots)), 0)::bigint AS hotspots
+FROM {DAY_TABLE}
+"""
+
+BATCHES = f"SELECT batch_no, organization_id FROM {DAY_TABLE} ORDER BY batch_no, organization_id"
+
+_UPSERT = f"""
+WITH written AS (
+    INSERT INTO communication_trends (
+        organization_id, trend_date, trend_period, topic_distribution, sentiment_distribution,
+        escalation_counts, channel_hotspots, total_classifications, avg_confidence,
+        created_at, updated_at
+    )
+    SELECT organization_id, :trend_date, 'daily', topic_distribution, sentiment_distribution,
+           escalation_counts, channel_hotspots, total_classifications, avg_confidence,
+           now(), now()
+    FROM {DAY_TABLE}
+    WHERE {{where}}
+    ON CONFLICT (organization_id, trend_date, trend_period) DO UPDATE SET
+        topic_distribution = EXCLUDED.topic_distribution,
+        sentiment_distribution = EXCLUDED.sentiment_distribution,
+        escalation_counts = EXCLUDED.escalation_counts,
+        channel_hotspots = EXCLUDED.channel_hotspots,
+        total_classifications = EXCLUDED.total_classifications,
+        avg_confidence = EXCLUDED.avg_confidence,
+        updated_at = EXCLUDED.updated_at
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) AS written, count(*) FILTER (WHERE NOT inserted) AS replaced FROM written
+"""
+# created_at is left alone on conflict: it says when the day was first aggregated.
+# xmax = 0 marks a freshly inserted row (an updated one carries the updating transaction id).
+
+UPSERT_BATCH = _UPSERT.format(where="batch_no = :batch_no")
+UPSERT_ONE = _UPSERT.format(where="organization_id = :org_id")
+
+MALFORMED_SAMPLE = f"""
+SELECT id::text AS id, organization_id::text AS organization_id,
+       left(COALESCE(sentiment::text, 'SQL NULL'), 120) AS sentiment
+FROM topic_classifications
+WHERE created_at >= :day_start AND created_at < :day_end
+  AND ({tone_is_valid_sql("sentiment")}) IS NOT TRUE{{org_rows}}
+LIMIT :sample_size
+"""
+
+
+def malformed_sample_sql(one_org: bool) -> str:
+    return MALFORMED_SAMPLE.format(org_rows=" AND organization_id = :org_id" if one_org else "")

@@ -1,0 +1,60 @@
+"""Reading back what the trend job wrote."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from opsmetrics import runs
+from opsmetrics.config import Settings
+
+JOB = "daily-trend-aggregation"
+FIGURES = (
+    "topic_distribution",
+    "sentiment_distribution",
+    "escalation_counts",
+    "channel_hotspots",
+    "total_classifications",
+    "avg_confidence",
+)
+
+
+def trend_rows(engine: Engine, day: date | None = None) -> dict[uuid.UUID, dict[str, Any]]:
+    """{organization: row} of the 'daily' rows (of one day when given)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT * FROM communication_trends WHERE trend_period = 'daily'"
+                " AND (CAST(:day AS date) IS NULL OR trend_date = :day)"
+            ),
+            {"day": day},
+        ).mappings()
+        return {r["organization_id"]: dict(r) for r in rows}
+
+
+def figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in FIGURES}
+
+
+def ledger(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT job, target_date, trigger, status, stats, error FROM job_runs"
+                " ORDER BY started_at, target_date"
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def run_day(
+    engine: Engine,
+    settings: Settings,
+    day: date,
+    org_id: uuid.UUID | None = None,
+    trigger: str = "manual",
+) -> runs.RunSummary:
+    return runs.run(JOB, [day], trigger=trigger, engine=engine, settings=settings, org_id=org_id)
