@@ -33,6 +33,9 @@ class Settings:
     database_url: str | None = None
     db_secret_arn: str | None = None
     db_ssl_root_cert: str | None = None
+    # libpq-style sslmode for URLs and secrets that cannot carry one (RDS secrets): require,
+    # verify-ca, verify-full, disable. A ?sslmode= in DATABASE_URL wins.
+    db_sslmode: str | None = None
     connect_timeout_s: int = 10
     # Bounds one job transaction; a runaway statement fails the run instead of the Lambda timeout.
     statement_timeout_ms: int = 600_000
@@ -48,6 +51,7 @@ class Settings:
             database_url=_opt(env, "DATABASE_URL"),
             db_secret_arn=_opt(env, "DB_SECRET_ARN"),
             db_ssl_root_cert=_opt(env, "DB_SSL_ROOT_CERT"),
+            db_sslmode=_opt(env, "DB_SSLMODE"),
             connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", 10),
             statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 600_000),
             lock_wait_s=_int(env, "OPSMETRICS_LOCK_WAIT_SECONDS", 300),

@@ -83,9 +83,9 @@ def ssl_context(root_cert: str | None, sslmode: str | None = None) -> ssl.SSLCon
     - DB_SSL_ROOT_CERT set: TLS with certificate and host name verification against that bundle;
     - sslmode=require (no bundle): encrypted, unverified, as libpq does;
     - sslmode=verify-ca / verify-full (no bundle): verified against the system trust store;
-    - otherwise (or sslmode=disable): no TLS.
+    - sslmode=disable, or nothing asked: no TLS.
     """
-    if sslmode == "disable" and not root_cert:
+    if sslmode == "disable":
         return None
     if root_cert:
         if not Path(root_cert).is_file():
@@ -132,16 +132,21 @@ def resolve_url(settings: Settings, *, allow_embedded: bool) -> str | URL:
     raise ConfigError("set DATABASE_URL or DB_SECRET_ARN")
 
 
+def connect_args(extra: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """pg8000 connect arguments from the URL's libpq extras and the settings (URL wins)."""
+    args: dict[str, Any] = {"timeout": settings.connect_timeout_s}
+    if "unix_sock" in extra:
+        args["unix_sock"] = extra["unix_sock"]
+    root_cert = extra.get("sslrootcert") or settings.db_ssl_root_cert
+    ctx = ssl_context(root_cert, extra.get("sslmode") or settings.db_sslmode)
+    if ctx is not None:
+        args["ssl_context"] = ctx
+    args["application_name"] = extra.get("application_name", "opsmetrics")
+    return args
+
+
 def build_engine(raw: str | URL, settings: Settings) -> Engine:
     url, extra = normalize_url(raw)
-    connect_args: dict[str, Any] = {"timeout": settings.connect_timeout_s}
-    if "unix_sock" in extra:
-        connect_args["unix_sock"] = extra["unix_sock"]
-    root_cert = extra.get("sslrootcert") or settings.db_ssl_root_cert
-    ctx = ssl_context(root_cert, extra.get("sslmode"))
-    if ctx is not None:
-        connect_args["ssl_context"] = ctx
-    connect_args["application_name"] = extra.get("application_name", "opsmetrics")
     engine = create_engine(
         url,
         client_encoding="utf8",
@@ -150,11 +155,21 @@ def build_engine(raw: str | URL, settings: Settings) -> Engine:
         pool_recycle=300,
         pool_size=2,
         max_overflow=2,
-        connect_args=connect_args,
+        connect_args=connect_args(extra, settings),
     )
+    event.listen(engine, "connect", _no_read_timeout)
     if settings.db_secret_arn and not settings.database_url:
         _follow_secret_rotation(engine, settings.db_secret_arn)
     return engine
+
+
+def _no_read_timeout(dbapi_conn: Any, conn_rec: Any) -> None:
+    """pg8000 keeps its connect `timeout` on the socket for every later read, which would cut off
+    any statement slower than DB_CONNECT_TIMEOUT. Once connected, long statements are bounded by
+    the server-side statement_timeout instead, and dead peers by TCP keepalive."""
+    sock = getattr(dbapi_conn, "_usock", None)
+    if sock is not None:
+        sock.settimeout(None)
 
 
 def _follow_secret_rotation(engine: Engine, arn: str) -> None:
@@ -185,7 +200,7 @@ def get_engine(settings: Settings | None = None, *, allow_embedded: bool = False
         source = ("secret", settings.db_secret_arn)
     else:
         source = ("embedded", str(settings.data_dir.resolve()), str(allow_embedded))
-    key = (*source, settings.db_ssl_root_cert, settings.connect_timeout_s)
+    key = (*source, settings.db_ssl_root_cert, settings.db_sslmode, settings.connect_timeout_s)
     engine = _engines.get(key)
     if engine is None:
         raw = resolve_url(settings, allow_embedded=allow_embedded)

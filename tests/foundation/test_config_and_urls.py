@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from opsmetrics.config import Settings
-from opsmetrics.db import normalize_url, ssl_context, url_from_secret
+from opsmetrics.db import connect_args, normalize_url, ssl_context, url_from_secret
 from opsmetrics.errors import ConfigError
 
 
@@ -178,3 +178,22 @@ def test_settings_read_from_the_environment_when_asked() -> None:
 def test_bad_numbers_in_the_environment_are_named(raw: str) -> None:
     with pytest.raises(ConfigError, match="DB_CONNECT_TIMEOUT"):
         Settings.from_env({"DB_CONNECT_TIMEOUT": raw})
+
+
+def test_sslmode_setting_applies_when_the_url_has_none() -> None:
+    args = connect_args({}, Settings(db_sslmode="require", connect_timeout_s=4))
+    assert args["timeout"] == 4
+    assert args["ssl_context"].verify_mode == ssl.CERT_NONE
+
+
+def test_sslmode_in_the_url_wins_over_the_setting() -> None:
+    _, extra = normalize_url("postgresql://u@h/d?sslmode=disable")
+    assert "ssl_context" not in connect_args(extra, Settings(db_sslmode="require"))
+
+
+def test_socket_and_application_name_reach_pg8000() -> None:
+    _, extra = normalize_url("postgresql://u@/d?host=/run/pg&application_name=nightly")
+    args = connect_args(extra, Settings())
+    assert args["unix_sock"] == "/run/pg/.s.PGSQL.5432"
+    assert args["application_name"] == "nightly"
+    assert "ssl_context" not in args

@@ -109,3 +109,13 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     with engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM opsmetrics_schema_version")).scalar()
     assert n == 2
+
+
+def test_a_statement_may_outlast_the_connect_timeout(database_url: str) -> None:
+    from opsmetrics.config import Settings
+    from opsmetrics.db import build_engine
+
+    engine = build_engine(database_url, Settings(database_url=database_url, connect_timeout_s=1))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_sleep(1.5), 1")).one()[1] == 1
+    engine.dispose()
