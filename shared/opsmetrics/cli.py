@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("status", help="show the applied schema revisions")
 
     seed = sub.add_parser("seed", help="load realistic synthetic data")
-    seed.add_argument("--scale", default="demo", help="demo (seconds) or uk (11,000 territories)")
+    seed.add_argument(
+        "--scale", default="demo", help="small (tests), demo (seconds) or uk (11,000 territories)"
+    )
     seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
     seed.add_argument(
         "--anchor-date", type=_date_arg, help="last day with data (default: yesterday, UTC)"
