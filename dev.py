@@ -21,6 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("OPSMETRICS_VENV", ROOT / ".venv"))
 EXTRAS = {"demo": "local", "test": "local,http,dev", "lint": "local,http,dev"}
+# The SAM CLI for the template tests (sam validate / build), in its own environment: its pins
+# clash with the project's. Reinstalled only when this pin changes.
+SAM_VENV = ROOT / ".venv-sam"
+SAM_CLI = "aws-sam-cli==1.170.0"
 
 
 def _bin(name: str) -> Path:
@@ -50,6 +54,24 @@ def ensure_venv(extras: str) -> None:
     stamp.touch()
 
 
+def ensure_sam_venv() -> Path:
+    bindir = SAM_VENV / ("Scripts" if os.name == "nt" else "bin")
+    stamp = SAM_VENV / f".opsmetrics-{SAM_CLI.replace('==', '-')}"
+    if stamp.exists() and (bindir / "sam").exists():
+        return bindir / "sam"
+    if not (bindir / "python").exists():
+        print(f"creating {SAM_VENV} ...", file=sys.stderr)
+        venv.create(SAM_VENV, with_pip=True)
+    print(f"installing {SAM_CLI} into {SAM_VENV} ...", file=sys.stderr)
+    pip: list[str | Path] = [bindir / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    _run(*pip, "install", "--upgrade", "pip")
+    _run(*pip, "install", SAM_CLI)
+    for old in SAM_VENV.glob(".opsmetrics-aws-sam-cli-*"):
+        old.unlink()
+    stamp.touch()
+    return bindir / "sam"
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__, file=sys.stderr)
@@ -60,6 +82,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return subprocess.call([str(_bin("opsmetrics")), "demo", *rest], cwd=ROOT, env=env)
     if command == "test":
+        env["OPSMETRICS_SAM"] = str(ensure_sam_venv())
         return subprocess.call([str(_bin("python")), "-m", "pytest", *rest], cwd=ROOT, env=env)
     ruff = subprocess.call([str(_bin("ruff")), "check", "."], cwd=ROOT)
     mypy = subprocess.call([str(_bin("mypy"))], cwd=ROOT)

@@ -319,6 +319,7 @@ def run_one(
         extra={
             "job": spec.name,
             "target_date": target.isoformat(),
+            "run_id": str(run_id),
             "status": status,
             "stats": stats,
         },

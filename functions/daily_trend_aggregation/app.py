@@ -1,0 +1,20 @@
+"""Lambda handler for the daily-trend-aggregation job (CONTRACT §1, §3).
+
+Scheduled every day at 03:00 UTC, for yesterday.
+
+Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsmetrics.lambda_jobs import run_job_event
+from opsmetrics.observability import lambda_entry
+
+JOB = "daily-trend-aggregation"
+
+
+@lambda_entry(JOB)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    return run_job_event(JOB, event)

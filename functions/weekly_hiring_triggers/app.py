@@ -1,0 +1,20 @@
+"""Lambda handler for the weekly-hiring-triggers job (CONTRACT §1, §3).
+
+Scheduled every Monday at 04:00 UTC, for the Sunday before.
+
+Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsmetrics.lambda_jobs import run_job_event
+from opsmetrics.observability import lambda_entry
+
+JOB = "weekly-hiring-triggers"
+
+
+@lambda_entry(JOB)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    return run_job_event(JOB, event)

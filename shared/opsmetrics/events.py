@@ -1,0 +1,152 @@
+"""Lambda event shapes -> the dates a job runs for (CONTRACT §3). Pure: no clock, no I/O.
+
+Accepted, and nothing else:
+
+- EventBridge Scheduler input ``{"scheduled_time": "2026-11-23T03:00:00Z"}`` (the template's form);
+- a classic scheduled-rule event (``"detail-type": "Scheduled Event"``, tick in ``time``);
+- a manual ``{"date": "YYYY-MM-DD"}`` or backfill ``{"from": ..., "to": ...}``, either optionally
+  with ``"org": "<uuid>"`` to limit the run to one organization.
+
+A scheduled tick's target is derived from the tick itself (converted to UTC), never from the
+wall clock, so a late or repeated delivery of one tick always names the same date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from opsmetrics.dates import parse_date
+from opsmetrics.errors import BadRequest
+
+SCHEDULER_KEYS = frozenset({"scheduled_time"})
+MANUAL_DATE_KEYS = frozenset({"date"})
+MANUAL_RANGE_KEYS = frozenset({"from", "to"})
+OPTIONAL_MANUAL_KEYS = frozenset({"org"})
+CLASSIC_DETAIL_TYPE = "Scheduled Event"
+CLASSIC_SOURCE = "aws.events"
+# One invocation has at most 15 minutes; a quarter of daily runs fits well inside it, and longer
+# backfills belong on the command line (`opsmetrics run JOB --from --to`), which has no limit.
+MAX_RANGE_DAYS = 92
+# Ticks are short ISO timestamps; anything longer is not one (and is not echoed in full).
+_MAX_SHOWN = 80
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What one invocation asks for: dates in order, how it was triggered, an optional org."""
+
+    dates: list[date]
+    trigger: str  # schedule | manual | backfill
+    org_id: str | None = None
+    tick: datetime | None = None  # the schedule tick (UTC) the dates came from
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"trigger": self.trigger}
+        if len(self.dates) == 1:
+            out["target_date"] = self.dates[0].isoformat()
+        else:
+            out["target_dates"] = f"{self.dates[0]}..{self.dates[-1]} ({len(self.dates)})"
+        if self.tick is not None:
+            out["tick"] = self.tick.isoformat()
+        if self.org_id is not None:
+            out["org_id"] = self.org_id
+        return out
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def parse_tick(value: Any, field: str) -> datetime:
+    """An ISO 8601 timestamp with a time zone, as UTC. A naive time is ambiguous: refused."""
+    expected = f"{field} must be an ISO 8601 time like 2026-11-23T03:00:00Z, got {_shown(value)}"
+    if not isinstance(value, str) or "T" not in value.upper():
+        raise BadRequest(expected)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadRequest(expected) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise BadRequest(f"{field} has no time zone (add Z for UTC), got {_shown(value)}")
+    return parsed.astimezone(UTC)
+
+
+def _text(event: Mapping[str, Any], key: str) -> str:
+    value = event[key]
+    if not isinstance(value, str):
+        raise BadRequest(f"{key!r} must be a string like YYYY-MM-DD, got {_shown(value)}")
+    return value
+
+
+def _describe_keys(keys: frozenset[str]) -> str:
+    return ", ".join(sorted(keys)) or "none"
+
+
+def _scheduled(job: str, tick: datetime) -> JobRequest:
+    from opsmetrics.runs import target_dates
+
+    return JobRequest(target_dates(job, today=tick.date()), "schedule", None, tick)
+
+
+def _manual(job: str, event: Mapping[str, Any], keys: frozenset[str]) -> JobRequest:
+    from opsmetrics.runs import parse_org_id, target_dates
+
+    org = event.get("org")
+    org_id = None
+    if "org" in keys:
+        if not isinstance(org, str):
+            raise BadRequest(f"'org' must be an organization id (UUID string), got {_shown(org)}")
+        org_id = str(parse_org_id(org))
+    if "date" in keys:
+        day = parse_date(_text(event, "date"), "date")
+        return JobRequest(target_dates(job, today=day, on=day), "manual", org_id)
+    start = parse_date(_text(event, "from"), "from")
+    end = parse_date(_text(event, "to"), "to")
+    if end < start:
+        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise BadRequest(
+            f"a Lambda backfill covers at most {MAX_RANGE_DAYS} days, {start}..{end} has "
+            f"{(end - start).days + 1}; split it, or use `opsmetrics run {job} --from --to`"
+        )
+    return JobRequest(target_dates(job, today=start, start=start, end=end), "backfill", org_id)
+
+
+def parse_event(job: str, event: Any) -> JobRequest:
+    """The dates and trigger an event asks `job` to run for. Raises BadRequest for anything else."""
+    if not isinstance(event, Mapping):
+        raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
+    keys = frozenset(str(k) for k in event)
+
+    if "detail-type" in keys:
+        detail_type = event["detail-type"]
+        if detail_type != CLASSIC_DETAIL_TYPE:
+            raise BadRequest(
+                f"unsupported EventBridge event {_shown(detail_type)}; "
+                f"only {CLASSIC_DETAIL_TYPE!r} events from a schedule rule are accepted"
+            )
+        if event.get("source", CLASSIC_SOURCE) != CLASSIC_SOURCE:
+            raise BadRequest(
+                f"a scheduled event must come from {CLASSIC_SOURCE!r}, "
+                f"not {_shown(event.get('source'))}"
+            )
+        if "time" not in keys:
+            raise BadRequest("the scheduled event has no 'time': cannot tell which tick it is")
+        return _scheduled(job, parse_tick(event["time"], "time"))
+
+    if keys == SCHEDULER_KEYS:
+        return _scheduled(job, parse_tick(event["scheduled_time"], "scheduled_time"))
+
+    shape = keys - OPTIONAL_MANUAL_KEYS
+    if shape in (MANUAL_DATE_KEYS, MANUAL_RANGE_KEYS):
+        return _manual(job, event, keys)
+
+    raise BadRequest(
+        f"unrecognised event (keys: {_describe_keys(keys)}); expected "
+        '{"scheduled_time": "<ISO time>"}, a "Scheduled Event" from EventBridge, '
+        '{"date": "YYYY-MM-DD"} or {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}'
+    )

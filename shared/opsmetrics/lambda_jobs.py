@@ -1,0 +1,104 @@
+"""The one function the scheduled-job Lambda handlers call: event -> runs.run -> JSON summary.
+
+Failure policy (so the platform's retries and dead letters take over):
+
+- a run that ends `failed` or `partial` raises JobFailed: the asynchronous invocation fails,
+  Lambda retries it (same event, so the same target date) and finally sends it to the
+  OnFailure queue, which raises an alarm;
+- a bad event raises BadRequest before anything is written. It fails the same way, on purpose: a
+  broken schedule Input or a mistyped manual event then reaches the queue and pages someone
+  instead of passing unnoticed (its retries are harmless: they write nothing either);
+- the same job and date already running elsewhere raises JobAlreadyRunning (retried later).
+
+Heavy modules (SQLAlchemy, the job itself) are imported on the first call, not at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from opsmetrics.errors import BadRequest, JobAlreadyRunning, OpsmetricsError
+from opsmetrics.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from opsmetrics.events import JobRequest
+    from opsmetrics.runs import RunSummary
+
+
+class JobFailed(OpsmetricsError):
+    """The job ran and ended failed or partial; `summary` is the run summary (JSON-able)."""
+
+    def __init__(self, message: str, summary: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    # The runtime serialises the answer after the work is done; make sure that cannot fail then.
+    out: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return out
+
+
+def failure_message(summary: dict[str, Any]) -> str:
+    """One line naming the job, each bad date and why."""
+    parts = []
+    for run in summary["runs"]:
+        if run["status"] == "failed":
+            parts.append(f"{run['target_date']} failed ({run['error']})")
+        elif run["status"] == "partial":
+            orgs = run["stats"].get("failed_organizations", [])
+            parts.append(f"{run['target_date']} partial ({len(orgs)} organization(s) failed)")
+    skipped = sum(1 for run in summary["runs"] if run["status"] == "skipped")
+    if skipped:
+        parts.append(f"{skipped} later date(s) skipped")
+    return f"{summary['job']} {summary['status']}: " + "; ".join(parts)
+
+
+def _count_rejected(job: str) -> None:
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics().add_metric(name=f"{job}.rejected_events", unit=MetricUnit.Count, value=1)
+
+
+def run_job_event(job: str, event: Any) -> dict[str, Any]:
+    """Run `job` for the dates `event` names; the run summary, or an exception (see above)."""
+    from opsmetrics.events import parse_event
+
+    log = logger()
+    try:
+        request = parse_event(job, event)
+        log.append_keys(**request.describe())
+        summary = _run(job, request)
+    except BadRequest as exc:
+        log.error("event refused", extra={"error": str(exc), "event": repr(event)[:500]})
+        _count_rejected(job)
+        raise
+    except JobAlreadyRunning as exc:
+        log.warning("job already running", extra={"error": str(exc)})
+        raise
+    result = _jsonable(summary.to_dict())
+    if not summary.ok:
+        message = failure_message(result)
+        log.error("invocation failed", extra={"job": job, "error": message})
+        raise JobFailed(message, result)
+    log.info("invocation finished", extra={"job": job, "status": summary.status})
+    return result
+
+
+def _run(job: str, request: JobRequest) -> RunSummary:
+    from opsmetrics import runs
+    from opsmetrics.config import Settings
+    from opsmetrics.db import get_engine
+
+    settings = Settings.from_env()
+    return runs.run(
+        job,
+        request.dates,
+        trigger=request.trigger,
+        engine=get_engine(settings),
+        settings=settings,
+        org_id=request.org_id,
+    )

@@ -1,0 +1,172 @@
+"""`opsmetrics invoke FUNCTION --event FILE`: run a Lambda handler here, without Docker or AWS.
+
+The handler file functions/<FUNCTION>/app.py is loaded as Lambda loads it, called with the event
+and a stand-in context, and its answer printed as JSON on stdout. Everything the handler writes
+(JSON logs, EMF metric lines) goes to stderr with `opsmetrics -v invoke` and is dropped
+otherwise, so the output pipes into jq. Without DATABASE_URL or DB_SECRET_ARN the
+invocation gets the embedded PostgreSQL's URL, like every other command. Metric publishing is
+off (POWERTOOLS_METRICS_DISABLED): nothing would collect the metrics here.
+
+Exit codes follow the command line's: 0 answered, 1 the job ran and failed or was partial (its
+summary is still printed), 2 a bad request, 3 the same job and date is already running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsmetrics.errors import BadRequest
+
+# The repository layout: shared/opsmetrics/local_invoke.py -> <root>/functions/<name>/app.py.
+_REPO_FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+# The stand-in context's limits: the job functions' timeout and memory in template.yaml.
+LOCAL_TIMEOUT_S = 900
+LOCAL_MEMORY_MB = 512
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LocalContext:
+    """The attributes of a Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = LOCAL_MEMORY_MB
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    timeout_s: int = LOCAL_TIMEOUT_S
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/{self.aws_request_id}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return max(0, int((self.timeout_s - elapsed) * 1000))
+
+
+def functions_dir() -> Path:
+    """functions/ of this checkout, else of the current directory."""
+    for candidate in (_REPO_FUNCTIONS, Path.cwd() / "functions"):
+        if candidate.is_dir():
+            return candidate
+    raise BadRequest("no functions/ folder here: run from the opsmetrics checkout")
+
+
+def available(root: Path) -> list[str]:
+    return sorted(p.parent.name for p in root.glob("*/app.py"))
+
+
+def load_handler(function: str, root: Path | None = None) -> Handler:
+    """functions/<function>/app.py's lambda_handler; a job name (dashes) is accepted too."""
+    root = root or functions_dir()
+    name = function.strip().replace("-", "_")
+    path = root / name / "app.py"
+    if not name or not path.is_file():
+        raise BadRequest(
+            f"unknown function {function!r}; one of: {', '.join(available(root)) or 'none'}"
+        )
+    spec = importlib.util.spec_from_file_location(f"opsmetrics_local_{name}", path)
+    if spec is None or spec.loader is None:
+        raise BadRequest(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler = getattr(module, "lambda_handler", None)
+    if not callable(handler):
+        raise BadRequest(f"{path} has no lambda_handler")
+    fn: Handler = handler
+    return fn
+
+
+def read_event(event_path: str) -> Any:
+    path = Path(event_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadRequest(f"cannot read the event file {event_path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"{event_path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+@contextlib.contextmanager
+def local_environment() -> Iterator[None]:
+    """Variables a deployed function would have: a database and no metrics publishing."""
+    from opsmetrics.config import Settings
+
+    added: dict[str, str] = {}
+    settings = Settings.from_env()
+    if not settings.database_url and not settings.db_secret_arn:
+        from opsmetrics import embedded
+
+        added["DATABASE_URL"] = embedded.url(settings.data_dir / "pgdata")
+    if "POWERTOOLS_METRICS_DISABLED" not in os.environ:
+        added["POWERTOOLS_METRICS_DISABLED"] = "true"
+    os.environ.update(added)
+    try:
+        with warnings.catch_warnings():
+            # Powertools warns when it has no metrics to flush; here that is expected.
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+@contextlib.contextmanager
+def handler_output() -> Iterator[None]:
+    """Where the handler's own output goes. Its JSON logs and EMF lines go to stderr only with
+    `opsmetrics -v invoke`; by default a failure is the one line the command line prints, as
+    for every other command. stdout is kept for the answer either way."""
+    from opsmetrics.observability import logger
+
+    log = logger()
+    level = log.log_level
+    verbose = level <= logging.INFO
+    if not verbose:
+        log.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stdout(sys.stderr if verbose else io.StringIO()):
+            yield
+    finally:
+        log.setLevel(level)
+
+
+def invoke(function: str, event_path: str) -> int:
+    from opsmetrics.lambda_jobs import JobFailed
+
+    handler = load_handler(function)
+    event = read_event(event_path)
+    context = LocalContext(function_name=function.strip().replace("_", "-"))
+    try:
+        with local_environment(), handler_output():
+            result = handler(event, context)
+    except JobFailed as exc:
+        print(json.dumps(exc.summary, indent=2))
+        print(f"opsmetrics invoke: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0

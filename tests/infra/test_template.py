@@ -1,0 +1,340 @@
+"""template.yaml's structure: schedules, retries, dead letters, concurrency, alarms, the HTTP
+API's authorization, and (from the template SAM actually generates) the IAM scope."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.infra.samcli import ROOT, TEMPLATE, sam_env, sam_python
+
+SCHEDULER_INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+# logical id -> (code folder, schedule expression)
+JOB_FUNCTIONS = {
+    "DailyTerritoryMetricsFunction": ("daily_territory_metrics", "cron(0 3 * * ? *)"),
+    "WeeklyHiringTriggersFunction": ("weekly_hiring_triggers", "cron(0 4 ? * MON *)"),
+    "DailyTrendAggregationFunction": ("daily_trend_aggregation", "cron(0 3 * * ? *)"),
+}
+ALL_FUNCTIONS = [*JOB_FUNCTIONS, "ReportsFunction"]
+LAMBDA_MAX_TIMEOUT_S = 900
+# Lambda's own bounds for asynchronous invocations (EventInvokeConfig).
+ASYNC_MAX_RETRIES = 2
+ASYNC_MAX_EVENT_AGE_S = 21600
+
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, !If ...) as their long form."""
+
+
+def _tag(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
+    return loaded
+
+
+def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = template["Resources"][logical_id]
+    return dict(resource["Properties"])
+
+
+def getatt(resource: str, attribute: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [resource, attribute]}
+
+
+def test_globals(template: dict[str, Any]) -> None:
+    fn = template["Globals"]["Function"]
+    assert fn["Runtime"] == "python3.13"
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["Handler"] == "app.lambda_handler"
+    assert fn["Layers"] == [{"Ref": "DependenciesLayer"}]
+    assert 0 < fn["Timeout"] <= LAMBDA_MAX_TIMEOUT_S
+    env = fn["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "opsmetrics"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Opsmetrics"
+    assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert env["DB_SECRET_ARN"] == {"Ref": "DatabaseSecretArn"}
+    # credentials come from the secret, never the template (empty: a hook for sam local invoke)
+    assert env["DATABASE_URL"] == ""
+    # VPC only when subnets are given
+    assert fn["VpcConfig"]["Fn::If"][0] == "UseVpc"
+    assert fn["VpcConfig"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+
+
+def test_parameters_and_conditions(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["DatabaseSecretArn"]["Type"] == "String"
+    assert "Default" not in params["DatabaseSecretArn"]  # must be given
+    assert params["SubnetIds"]["Default"] == params["SecurityGroupIds"]["Default"] == ""
+    assert params["AlertEmail"]["Default"] == ""
+    assert {"JwtIssuer", "JwtAudience", "LogRetentionDays"} <= set(params)
+    assert set(template["Conditions"]) >= {"UseVpc", "HasAlertEmail"}
+    subscription = template["Resources"]["AlertEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlertsTopic"}
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
+
+
+@pytest.mark.parametrize("logical_id", sorted(JOB_FUNCTIONS))
+def test_job_function(template: dict[str, Any], logical_id: str) -> None:
+    folder, expression = JOB_FUNCTIONS[logical_id]
+    fn = props(template, logical_id)
+    assert fn["CodeUri"] == f"functions/{folder}/"
+    assert template["Resources"][logical_id]["Metadata"]["BuildMethod"] == "makefile"
+    assert fn["ReservedConcurrentExecutions"] == 1  # one run at a time, ever
+    assert fn["Timeout"] == LAMBDA_MAX_TIMEOUT_S
+    # a runaway statement fails (and is recorded) before Lambda kills the process
+    assert int(fn["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < 900 * 1000
+
+    (event,) = fn["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    schedule = event["Properties"]
+    assert schedule["ScheduleExpression"] == expression
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert json.loads(schedule["Input"]) == SCHEDULER_INPUT
+    assert schedule["Input"] == '{"scheduled_time": "<aws.scheduler.scheduled-time>"}'
+    assert schedule["DeadLetterConfig"] == {"Arn": getatt("ScheduleDeadLetterQueue", "Arn")}
+    retry = schedule["RetryPolicy"]
+    assert 1 <= retry["MaximumRetryAttempts"] <= 185
+    assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
+
+    invoke = fn["EventInvokeConfig"]
+    assert 0 <= invoke["MaximumRetryAttempts"] <= ASYNC_MAX_RETRIES
+    assert 60 <= invoke["MaximumEventAgeInSeconds"] <= ASYNC_MAX_EVENT_AGE_S
+    assert invoke["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": getatt("JobFailureQueue", "Arn"),
+    }
+
+    log_group = fn["LoggingConfig"]["LogGroup"]["Ref"]
+    assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert props(template, log_group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_alerts_topic_for_the_weekly_job_only_and_own_log_groups(template: dict[str, Any]) -> None:
+    weekly = props(template, "WeeklyHiringTriggersFunction")
+    assert weekly["Environment"]["Variables"]["HIRING_ALERTS_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
+    for logical_id in ("DailyTerritoryMetricsFunction", "DailyTrendAggregationFunction"):
+        assert (
+            "HIRING_ALERTS_TOPIC_ARN" not in props(template, logical_id)["Environment"]["Variables"]
+        )
+    groups = [props(template, f)["LoggingConfig"]["LogGroup"]["Ref"] for f in ALL_FUNCTIONS]
+    assert len(set(groups)) == len(ALL_FUNCTIONS)
+
+
+def test_code_folders_hold_no_requirements_file() -> None:
+    for folder in (*(f for f, _ in JOB_FUNCTIONS.values()), "reports"):
+        files = {p.name for p in (ROOT / "functions" / folder).iterdir() if p.is_file()}
+        assert "app.py" in files
+        assert not {n for n in files if n.startswith("requirements")}, folder
+
+
+def test_layer(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["DependenciesLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    makefile = ROOT / layer["Metadata"]["ContextPath"] / "Makefile"
+    text = makefile.read_text()
+    assert "build-DependenciesLayer:" in text
+    for flag in ("--platform", "--python-version", "--only-binary=:all:", "--target"):
+        assert flag in text
+    layer_props = layer["Properties"]
+    assert layer_props["CompatibleRuntimes"] == ["python3.13"]
+    assert layer_props["CompatibleArchitectures"] == ["arm64"]
+    assert layer_props["ContentUri"] == "shared/"
+
+
+def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None:
+    alarms = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    errors = {
+        a["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms
+        if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "Errors")
+    }
+    queues = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        if (a["Namespace"], a["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    }
+    assert errors == set(ALL_FUNCTIONS)
+    assert queues == {"ScheduleDeadLetterQueue", "JobFailureQueue"}
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
+        # one failure is enough to page
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+
+
+def test_reports_http_api(template: dict[str, Any]) -> None:
+    auth = props(template, "ReportsApi")["Auth"]
+    assert auth["DefaultAuthorizer"] == "ReportsJwtAuthorizer"
+    jwt = auth["Authorizers"]["ReportsJwtAuthorizer"]
+    assert jwt["IdentitySource"] == "$request.header.Authorization"
+    assert jwt["JwtConfiguration"] == {
+        "issuer": {"Ref": "JwtIssuer"},
+        "audience": {"Ref": "JwtAudience"},
+    }
+    fn = props(template, "ReportsFunction")
+    assert fn["CodeUri"] == "functions/reports/"
+    routes = set()
+    for event in fn["Events"].values():
+        assert event["Type"] == "HttpApi"  # no schedule
+        p = event["Properties"]
+        assert p["ApiId"] == {"Ref": "ReportsApi"}
+        routes.add(
+            (
+                p["Method"],
+                p["Path"],
+                p["Auth"]["Authorizer"],
+                *p["Auth"].get("AuthorizationScopes", []),
+            )
+        )
+    assert routes == {
+        ("GET", "/health", "NONE"),
+        ("GET", "/openapi.json", "NONE"),
+        ("GET", "/reports/{name}", "ReportsJwtAuthorizer", "reports:read"),
+        ("POST", "/reports/{name}/refresh", "ReportsJwtAuthorizer", "reports:refresh"),
+    }
+
+
+# ---- the template SAM generates (samtranslator from the SAM CLI's environment) ----------------
+
+TRANSLATE = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicyNames:
+    def load(self):
+        raise SystemExit("the template names a managed policy by name")
+
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    for key in ("CodeUri", "ContentUri"):
+        if key in resource.get("Properties", {}):
+            resource["Properties"][key] = "s3://bucket/" + resource["Properties"][key]
+print(json.dumps(transform(template, {}, NoManagedPolicyNames())))
+"""
+
+SECRET = {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "DatabaseSecretArn"}}]}
+TOPIC = {
+    "Fn::Sub": [
+        "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${topicName}",
+        {"topicName": getatt("AlertsTopic", "TopicName")},
+    ]
+}
+BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# SAM attaches this whenever VpcConfig is present, even when its Fn::If removes the VPC.
+VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, Any]:
+    done = subprocess.run(
+        [str(sam_python()), "-c", TRANSLATE, str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env=sam_env(),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def statements(role: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(action, resource) of every statement of a role's inline policies."""
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
+            for action in actions if isinstance(actions, list) else [actions]:
+                found.append((action, statement["Resource"]))
+    return found
+
+
+@pytest.mark.slow
+def test_function_roles_are_least_privilege(generated: dict[str, Any]) -> None:
+    resources = generated["Resources"]
+    expected = {
+        "DailyTerritoryMetricsFunction": [
+            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
+            ("secretsmanager:GetSecretValue", SECRET),
+        ],
+        "WeeklyHiringTriggersFunction": [
+            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
+            ("secretsmanager:GetSecretValue", SECRET),
+            ("sns:Publish", TOPIC),
+        ],
+        "DailyTrendAggregationFunction": [
+            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
+            ("secretsmanager:GetSecretValue", SECRET),
+        ],
+        "ReportsFunction": [("secretsmanager:GetSecretValue", SECRET)],
+    }
+    for function, allowed in expected.items():
+        role = resources[f"{function}Role"]
+        assert sorted(map(repr, statements(role))) == sorted(map(repr, allowed)), function
+        assert role["Properties"]["ManagedPolicyArns"] == [BASIC, VPC_ACCESS], function
+
+
+@pytest.mark.slow
+def test_generated_schedules(generated: dict[str, Any]) -> None:
+    resources = generated["Resources"]
+    schedules = {k: v for k, v in resources.items() if v["Type"] == "AWS::Scheduler::Schedule"}
+    assert len(schedules) == len(JOB_FUNCTIONS)
+    for function, (_, expression) in JOB_FUNCTIONS.items():
+        (logical_id,) = [k for k in schedules if k.startswith(function)]
+        schedule = schedules[logical_id]["Properties"]
+        assert "Name" not in schedule  # generated names: two stacks never clash
+        assert schedule["ScheduleExpression"] == expression
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        target = schedule["Target"]
+        assert target["Arn"] == getatt(function, "Arn")
+        assert json.loads(target["Input"]) == SCHEDULER_INPUT
+        assert target["DeadLetterConfig"] == {"Arn": getatt("ScheduleDeadLetterQueue", "Arn")}
+        # the scheduler may invoke this function and write to the dead-letter queue, nothing else
+        role = resources[target["RoleArn"]["Fn::GetAtt"][0]]
+        assert sorted(map(repr, statements(role))) == sorted(
+            map(
+                repr,
+                [
+                    ("lambda:InvokeFunction", getatt(function, "Arn")),
+                    ("sqs:SendMessage", getatt("ScheduleDeadLetterQueue", "Arn")),
+                ],
+            )
+        )
+        config = resources[f"{function}EventInvokeConfig"]["Properties"]
+        assert config["Qualifier"] == "$LATEST"
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == getatt(
+            "JobFailureQueue", "Arn"
+        )
+        assert resources[function]["Properties"]["ReservedConcurrentExecutions"] == 1
