@@ -27,7 +27,10 @@ def to_jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, *, compact: bool = False) -> str:
+    # compact (HTTP): no indent lets json use its C encoder, several times faster on big reports
+    if compact:
+        return json.dumps(report.to_dict(), default=to_jsonable, separators=(",", ":"))
     return json.dumps(report.to_dict(), default=to_jsonable, indent=2)
 
 

@@ -1,0 +1,149 @@
+"""ETags, Cache-Control and the in-process answer cache for report answers.
+
+The figures change once a day (the jobs run nightly), so a client may reuse an answer for a few
+minutes and revalidate it cheaply afterwards: the ETag is a strong hash of exactly what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from opsmetrics.errors import ConfigError
+from opsmetrics.reports.messages import Response
+
+# Reports are per organization (private) and change daily; five minutes keeps dashboards fresh
+# after a refresh without re-reading the database on every repaint.
+REPORT_CACHE_CONTROL = "private, max-age=300"
+# The OpenAPI document changes only with a deployment.
+DOCUMENT_CACHE_CONTROL = "public, max-age=3600"
+NO_STORE = "no-store"
+
+
+def etag(body: str, content_type: str) -> str:
+    """A strong validator: the same bytes of the same type give the same tag."""
+    digest = hashlib.sha256()
+    digest.update(content_type.encode())
+    digest.update(b"\n")
+    digest.update(body.encode())
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+def not_modified(if_none_match: str | None, current: str) -> bool:
+    """RFC 9110 If-None-Match: weak comparison, a list of tags, or `*`."""
+    if not if_none_match:
+        return False
+    wanted = _opaque(current)
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*" or (tag and _opaque(tag) == wanted):
+            return True
+    return False
+
+
+def _opaque(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+# --- answers kept in process -----------------------------------------------------------------
+#
+# Building a report for an organization with 11,000 territories costs tens to hundreds of
+# milliseconds, and many people look at the same report of the same day. A process (a Lambda
+# container, a server worker) keeps rendered answers and reuses one only while
+#   - the outputs' version is unchanged: the job_runs ledger (count, latest finish), which changes
+#     in the same transaction as any job's outputs (a refresh included), and
+#   - it is younger than ANSWER_MAX_AGE_S: other changes (a medic assigned to a territory) show
+#     within the same five minutes a client may already cache the answer for.
+
+# Same bound as the max-age clients are given.
+ANSWER_MAX_AGE_S = 300
+# Memory kept per process for answers (OPSMETRICS_REPORT_CACHE_MB; 0 turns the cache off).
+DEFAULT_CACHE_MB = 64
+# A single answer larger than this share of the budget is not kept.
+LARGEST_SHARE = 4
+
+_VERSION_SQL = "SELECT count(*), max(finished_at) FROM job_runs"
+
+
+def outputs_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever any job run commits or fails (and when the ledger is emptied)."""
+    row = conn.execute(text(_VERSION_SQL)).one()
+    return tuple(row)
+
+
+@dataclass
+class _Entry:
+    version: tuple[Any, ...]
+    stored: float
+    response: Response
+    size: int
+
+
+class AnswerCache:
+    """Rendered report answers by key, least recently used out first; thread-safe."""
+
+    def __init__(self, max_bytes: int, max_age_s: float = ANSWER_MAX_AGE_S) -> None:
+        self.max_bytes = max_bytes
+        self.max_age_s = max_age_s
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AnswerCache:
+        env = os.environ if env is None else env
+        raw = env.get("OPSMETRICS_REPORT_CACHE_MB", "").strip()
+        try:
+            megabytes = int(raw) if raw else DEFAULT_CACHE_MB
+        except ValueError:
+            raise ConfigError(
+                f"OPSMETRICS_REPORT_CACHE_MB must be a whole number, got {raw!r}"
+            ) from None
+        return cls(max(megabytes, 0) * 1024 * 1024)
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def get(self, key: Hashable, version: tuple[Any, ...]) -> Response | None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or now - entry.stored > self.max_age_s:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            kept = entry.response
+        return Response(kept.status, kept.body, dict(kept.headers))
+
+    def put(self, key: Hashable, version: tuple[Any, ...], response: Response) -> None:
+        size = len(response.body)
+        if not self.enabled or size * LARGEST_SHARE > self.max_bytes:
+            return
+        kept = Response(response.status, response.body, dict(response.headers))
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = _Entry(version, time.monotonic(), kept, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key)
+        self._bytes -= entry.size

@@ -1,0 +1,222 @@
+"""What each route does, framework-neutral: read a report, recompute then read, health, OpenAPI.
+
+Handlers raise the exceptions of opsmetrics.errors; routes.serve turns them into answers.
+The organization always comes from the caller's identity (`call.org_id`), never a parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sqlalchemy import text
+
+from opsmetrics.dates import SUNDAY, latest_sunday_before
+from opsmetrics.errors import BadRequest, Forbidden
+from opsmetrics.reports import caching
+from opsmetrics.reports.formats import CONTENT_TYPES, choose_format
+from opsmetrics.reports.messages import Response
+from opsmetrics.reports.model import Report, ReportParams
+from opsmetrics.reports.problems import RefreshFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from opsmetrics.reports.routes import Call, Services
+
+# API Gateway gives up on an integration after 30 s: a refresh waits at most this long for a
+# run of the same job and date to finish (then 409), and its statements get this much time.
+HTTP_LOCK_WAIT_S = 10
+HTTP_STATEMENT_TIMEOUT_MS = 20_000
+VARY = "Accept, Authorization"
+
+
+def health(call: Call, services: Services) -> Response:
+    try:
+        with services.engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        status, body = 200, {"status": "ok", "database": "ok"}
+    except Exception:
+        from opsmetrics.observability import logger
+
+        logger().exception("health check: database unreachable")
+        status, body = 503, {"status": "unavailable", "database": "unreachable"}
+    return Response(
+        status,
+        json.dumps(body),
+        {"Content-Type": CONTENT_TYPES["json"], "Cache-Control": caching.NO_STORE},
+    )
+
+
+def openapi(call: Call, services: Services) -> Response:
+    from opsmetrics.reports.openapi import document_json
+
+    return Response(
+        200,
+        document_json(),
+        {
+            "Content-Type": CONTENT_TYPES["json"],
+            "Cache-Control": caching.DOCUMENT_CACHE_CONTROL,
+        },
+    )
+
+
+def get_report(call: Call, services: Services) -> Response:
+    """Read a report; a process reuses a rendered answer while the outputs are unchanged."""
+    from opsmetrics.reports.registry import build
+
+    name = _report_name(call)
+    params = report_params(name, call.values, call.org_id)
+    fmt = choose_format(call.values.get("format"), call.request.header("accept"))
+    cache = answers()
+    key = (call.route.path, call.org_id, fmt, tuple(sorted(call.values.items())))
+    with services.engine().connect() as conn:
+        version = caching.outputs_version(conn) if cache.enabled else ()
+        kept = cache.get(key, version)
+        if kept is not None:
+            return kept
+        report = build(conn, name, params)
+    response = report_response(call, report, caching.REPORT_CACHE_CONTROL, fmt)
+    response.headers["ETag"] = caching.etag(response.body, response.headers["Content-Type"])
+    cache.put(key, version, response)
+    return response
+
+
+@cache
+def answers() -> caching.AnswerCache:
+    """This process's answer cache, configured from the environment on first use."""
+    return caching.AnswerCache.from_env()
+
+
+def refresh_report(call: Call, services: Services) -> Response:
+    """Recompute the caller's organization for one date with the job's own code, then read."""
+    from opsmetrics import runs
+    from opsmetrics.reports.registry import REPORT_JOBS
+
+    name = _report_name(call)
+    job = REPORT_JOBS[name]
+    try:
+        target = runs.target_dates(job, today=services.today(), on=call.values["date"])[0]
+    except BadRequest as exc:
+        raise BadRequest(f"date: {exc}") from None
+    engine = services.engine()
+    _check_org_known(engine, call.org_id)
+    settings = services.settings()
+    settings = replace(
+        settings,
+        lock_wait_s=min(settings.lock_wait_s, HTTP_LOCK_WAIT_S),
+        statement_timeout_ms=min(settings.statement_timeout_ms, HTTP_STATEMENT_TIMEOUT_MS),
+    )
+    summary = runs.run(
+        job, [target], trigger="http", engine=engine, settings=settings, org_id=call.org_id
+    )
+    outcome = summary.runs[0]
+    if outcome.status != "succeeded":
+        raise RefreshFailed(
+            f"recomputing {job} for {target} ended {outcome.status} (job run {outcome.run_id});"
+            " the previous figures stand"
+        )
+    params = report_params(name, {**call.values, "date": target}, call.org_id)
+    fmt = choose_format(call.values.get("format"), call.request.header("accept"))
+    response = report_response(call, _read(name, params, services), caching.NO_STORE, fmt)
+    response.headers["X-Job-Run-Id"] = str(outcome.run_id)
+    response.headers["X-Job-Status"] = outcome.status
+    return response
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _report_name(call: Call) -> str:
+    assert call.route.report is not None, "report handlers serve report routes only"
+    return call.route.report
+
+
+def _read(name: str, params: ReportParams, services: Services) -> Report:
+    from opsmetrics.reports.registry import build
+
+    with services.engine().connect() as conn:
+        return build(conn, name, params)
+
+
+def _check_org_known(engine: Engine, org_id: uuid.UUID) -> None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
+        ).first()
+    if found is None:
+        raise Forbidden(f"organization {org_id} (from the token) is not known here")
+
+
+def report_params(name: str, values: dict[str, Any], org_id: uuid.UUID) -> ReportParams:
+    """Checked query values -> the builder's parameters, with the caller's organization.
+
+    The builders check how the values combine (a trends range, a cursor's date); only the rule
+    that weekly reports take a Sunday is checked here, so that the message names `date`.
+    """
+    if org_id is None:  # "every organization" is the command line's privilege only
+        raise RuntimeError("a report over HTTP must name the caller's organization")
+    day: date | None = values.get("date")
+    if day is not None and _is_weekly(name) and day.weekday() != SUNDAY:
+        raise BadRequest(
+            f"date must be a week-ending Sunday for {name}; {day} is a {day:%A}"
+            f" (the Sunday before it is {latest_sunday_before(day)})"
+        )
+    return ReportParams(
+        org_id=org_id,
+        date=day,
+        date_from=values.get("from"),
+        date_to=values.get("to"),
+        region=values.get("region"),
+        limit=values.get("limit"),
+        cursor=values.get("cursor"),
+        include_low_volume=bool(values.get("include_low_volume")),
+    )
+
+
+def _is_weekly(name: str) -> bool:
+    from opsmetrics.reports.registry import REPORT_JOBS
+    from opsmetrics.runs import JOBS
+
+    job = REPORT_JOBS.get(name)
+    return job is not None and JOBS[job].cadence == "weekly"
+
+
+def report_response(call: Call, report: Report, cache_control: str, fmt: str) -> Response:
+    from opsmetrics.reports.render import render_csv, render_json
+
+    headers = {
+        "Content-Type": CONTENT_TYPES[fmt],
+        "Cache-Control": cache_control,
+        "Vary": VARY,
+    }
+    if report.date is not None:
+        # Which date was used, also when the caller gave none (CSV has nowhere else to say it).
+        headers["X-Report-Date"] = report.date.isoformat()
+    next_cursor = report.extra.get("next_cursor")
+    if next_cursor:
+        headers["X-Next-Cursor"] = str(next_cursor)
+        headers["Link"] = f'<{_next_link(call, report, str(next_cursor))}>; rel="next"'
+    body = render_csv(report) if fmt == "csv" else render_json(report, compact=True)
+    return Response(200, body, headers)
+
+
+def _next_link(call: Call, report: Report, cursor: str) -> str:
+    """The same GET with the next cursor, pinned to the page's date (a refresh's next page is a
+    plain GET)."""
+    kept = [
+        (k, v)
+        for k, values in call.request.query.items()
+        if k not in ("cursor", "date")
+        for v in values
+        if v.strip()
+    ]
+    if report.date is not None:
+        kept.insert(0, ("date", report.date.isoformat()))
+    path = call.request.path.removesuffix("/refresh")
+    return f"{path}?{urlencode([*kept, ('cursor', cursor)])}"

@@ -1,0 +1,143 @@
+"""The functions-framework front door: one HTTP target, `reports`, that dispatches by path through
+the same routing table as Lambda, verifying the bearer JWT itself (see opsmetrics.reports.auth).
+
+- locally: `opsmetrics serve [--host 127.0.0.1] [--port 8080]` (embedded PostgreSQL when
+  DATABASE_URL is unset);
+- Cloud Run / Cloud Functions: a main.py holding `from opsmetrics.reports.server import reports`
+  and `functions-framework --target reports` (or the platform's entry point `reports`).
+
+Configuration is read on the first request (not at import), once per process.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from opsmetrics.reports.auth import AuthConfig, TokenVerifier, warn_local_default
+from opsmetrics.reports.messages import Request, Response, lower_headers
+from opsmetrics.reports.routes import Services, dispatch
+
+if TYPE_CHECKING:
+    import flask
+    from sqlalchemy import Engine
+
+    from opsmetrics.config import Settings
+    from opsmetrics.reports.messages import Identity
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# The file functions-framework loads as its source: a two-line shim that imports `reports` from
+# this module, so the module is imported once, normally, and keeps one state.
+ENTRY_SOURCE = Path(__file__).with_name("ff_entry") / "main.py"
+
+
+@dataclass
+class _State:
+    allow_embedded: bool = False
+    allow_local_key: bool = False
+    verifier: TokenVerifier | None = None
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def configure(*, allow_embedded: bool = False, allow_local_key: bool = False) -> None:
+    """Set by `serve` before the server starts; a bare functions-framework target uses neither."""
+    with _lock:
+        _state.allow_embedded = allow_embedded
+        _state.allow_local_key = allow_local_key
+        _state.verifier = None
+
+
+def _verifier() -> TokenVerifier:
+    verifier = _state.verifier
+    if verifier is None:
+        with _lock:
+            if _state.verifier is None:
+                config = AuthConfig.from_env(allow_local_default=_state.allow_local_key)
+                _state.verifier = TokenVerifier(config)
+            verifier = _state.verifier
+    return verifier
+
+
+def _settings() -> Settings:
+    from opsmetrics.config import Settings
+
+    return Settings.from_env()
+
+
+def _engine() -> Engine:
+    from opsmetrics.db import get_engine
+
+    return get_engine(_settings(), allow_embedded=_state.allow_embedded)
+
+
+SERVICES = Services(engine=_engine, settings=_settings, today=lambda: datetime.now(UTC).date())
+
+
+def to_request(request: flask.Request) -> Request:
+    headers = lower_headers(dict(request.headers))
+
+    def authenticate() -> Identity:
+        return _verifier().identify(headers.get("authorization"))
+
+    return Request(
+        method=request.method.upper(),
+        path=request.path,
+        query_string=request.query_string.decode("utf-8", "replace"),
+        headers=headers,
+        authenticate=authenticate,
+    )
+
+
+def to_flask(response: Response) -> flask.Response:
+    import flask
+
+    out = flask.Response(response.body, status=response.status, headers=response.headers)
+    if "Content-Type" not in response.headers:
+        del out.headers["Content-Type"]  # Flask's text/html default would be a lie (304)
+    return out
+
+
+def reports(request: flask.Request) -> flask.Response:
+    """The functions-framework HTTP target: every path of the reports API."""
+    return to_flask(dispatch(to_request(request), SERVICES))
+
+
+def serve(host: str, port: int) -> None:
+    """`opsmetrics serve`: the target under functions-framework's production server (gunicorn)."""
+    import functions_framework
+    from functions_framework._http import create_server
+
+    from opsmetrics.config import Settings
+
+    settings = Settings.from_env()
+    loopback = host in LOOPBACK_HOSTS
+    config = AuthConfig.from_env(allow_local_default=loopback)  # ConfigError names the fix
+    if config.local_default:
+        warn_local_default("opsmetrics serve")
+    embedded = not (settings.database_url or settings.db_secret_arn)
+    configure(allow_embedded=True, allow_local_key=loopback)
+    if embedded:
+        # Start (or attach to) the embedded server here, in the parent process, so it outlives
+        # the workers, and give it the schema (a local, disposable database: nothing to install).
+        from opsmetrics import migrations
+        from opsmetrics.db import dispose_engines, get_engine
+
+        migrations.upgrade(get_engine(settings, allow_embedded=True))
+        dispose_engines()  # the workers open their own connections
+    app = functions_framework.create_app(  # type: ignore[no-untyped-call]
+        target="reports", source=str(ENTRY_SOURCE)
+    )
+    database = "embedded PostgreSQL" if embedded else "DATABASE_URL"
+    sys.stderr.write(
+        f"serving the reports API on http://{host}:{port} ({database});"
+        ' try: curl -H "Authorization: Bearer $(opsmetrics token --org ORG_ID)"'
+        f" http://{host}:{port}/reports/territories\n"
+    )
+    create_server(app, False).run(host, port)  # type: ignore[no-untyped-call]
