@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--org", help="one organization id (default: all)")
     report.add_argument("--region", help="only this region (territories)")
     report.add_argument("--limit", type=_positive_int, help="at most this many rows")
+    report.add_argument("--cursor", help="continue a paginated report (territories)")
     report.add_argument(
         "--include-low-volume", action="store_true", help="coverage gaps under 10 bookings too"
     )
@@ -241,6 +242,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         date_to=args.date_to,
         region=args.region,
         limit=args.limit,
+        cursor=args.cursor,
         include_low_volume=args.include_low_volume,
     )
     with engine.connect() as conn:

@@ -1,22 +1,30 @@
 """`opsmetrics demo`: the whole product on a throwaway embedded database, nothing to install.
 
 It always uses its own database (`opsmetrics_demo`) on the embedded server, rebuilt each time,
-so it never touches DATABASE_URL or the data of `opsmetrics seed`.
+so it never touches DATABASE_URL or the data of `opsmetrics seed`. Steps: schema, demo data,
+the weekly job over the last four Sundays (a backfill, so consecutive-week counters build up),
+the daily jobs for yesterday, then the reports an operations admin reads in the morning.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from opsmetrics import embedded, migrations
+from opsmetrics import embedded, migrations, runs
 from opsmetrics.config import Settings
-from opsmetrics.dates import day_before
+from opsmetrics.dates import day_before, latest_sunday_before
 from opsmetrics.db import build_engine
+from opsmetrics.reports.model import ReportParams
+from opsmetrics.reports.registry import build
+from opsmetrics.reports.render import render
 
 DEMO_DB = "opsmetrics_demo"
+WEEKS = 4  # enough consecutive Sundays for a territory to reach "3+ weeks overloaded"
+TABLE_ROWS = 12  # keep the printed reports to a screenful each
 
 
 def _say(line: str = "") -> None:
@@ -31,25 +39,65 @@ def demo_engine(settings: Settings) -> Engine:
     return build_engine(embedded.url(pgdata, DEMO_DB), settings)
 
 
+def _run(engine: Engine, settings: Settings, job: str, dates: list[date]) -> runs.RunSummary:
+    started = time.perf_counter()
+    trigger = "backfill" if len(dates) > 1 else "manual"
+    summary = runs.run(job, dates, trigger=trigger, engine=engine, settings=settings)
+    took = time.perf_counter() - started
+    span = f"{dates[0]}" if len(dates) == 1 else f"{dates[0]}..{dates[-1]} ({len(dates)} runs)"
+    bad = sum(int(r.stats.get("bad_rows", 0)) for r in summary.runs)
+    note = f", {bad:,} bad rows left out and counted" if bad else ""
+    _say(f"  {job:<24} {span:<32} {summary.status} in {took:.1f}s{note}")
+    for r in summary.runs:
+        if r.error:
+            _say(f"    {r.target_date}: {r.error}")
+    return summary
+
+
+def _report(engine: Engine, name: str, params: ReportParams) -> None:
+    with engine.connect() as conn:
+        report = build(conn, name, params)
+    if len(report.rows) > TABLE_ROWS:
+        report.rows = report.rows[:TABLE_ROWS]
+        report.extra["truncated"] = True
+    _say(f"== opsmetrics report {name}")
+    sys.stdout.write(render(report, "table"))
+    _say()
+
+
 def main() -> int:
     from opsmetrics import seed
 
     settings = Settings.from_env()
-    anchor = day_before(datetime.now(UTC).date())
+    # Bad rows are logged as JSON warnings for operators; here the run lines already count them.
+    from opsmetrics.observability import logger
+
+    logger().setLevel("ERROR")
+    yesterday = day_before(datetime.now(UTC).date())
+    last_sunday = latest_sunday_before(yesterday + timedelta(days=1))
+    sundays = [last_sunday - timedelta(weeks=w) for w in reversed(range(WEEKS))]
     _say(f"== embedded PostgreSQL under {settings.data_dir / 'pgdata'} (database {DEMO_DB})")
     engine = demo_engine(settings)
-    _say("== opsmetrics db upgrade")
-    _say("applied: " + ", ".join(migrations.upgrade(engine)))
-    _say(f"== opsmetrics seed --scale demo (data up to {anchor})")
-    counts = seed.load(engine, scale="demo", seed=7, anchor=anchor, reset=True)
-    for table, n in counts.items():
-        _say(f"  {table:<24} {n:>8,}")
-    with engine.connect() as conn:
-        regions = conn.execute(
-            text("SELECT region, count(*) FROM territories GROUP BY 1 ORDER BY 2 DESC LIMIT 5")
-        ).all()
-    _say("== busiest regions by territories")
-    for region, n in regions:
-        _say(f"  {region:<28} {n:>5}")
-    engine.dispose()
-    return 0
+    try:
+        _say("== opsmetrics db upgrade")
+        _say("  applied: " + ", ".join(migrations.upgrade(engine)))
+        _say(f"== opsmetrics seed --scale demo (data up to {yesterday})")
+        counts = seed.load(engine, scale="demo", seed=7, anchor=yesterday, reset=True)
+        for table, n in counts.items():
+            _say(f"  {table:<24} {n:>8,}")
+        _say("== opsmetrics run (weekly backfill, then yesterday's daily jobs)")
+        results = [
+            _run(engine, settings, "weekly-hiring-triggers", sundays),
+            _run(engine, settings, "daily-territory-metrics", [yesterday]),
+            _run(engine, settings, "daily-trend-aggregation", [yesterday]),
+        ]
+        _say()
+        _report(engine, "hiring-triggers", ReportParams(date=last_sunday))
+        _report(engine, "coverage-gaps", ReportParams(date=last_sunday))
+        _report(engine, "trends", ReportParams(date=yesterday))
+        _say("Next, on a database of your own (DATABASE_URL, or the embedded one by default):")
+        _say("  opsmetrics db upgrade && opsmetrics seed && opsmetrics run daily-territory-metrics")
+        _say("  opsmetrics report territories --format csv | head")
+        return 0 if all(r.ok for r in results) else 1
+    finally:
+        engine.dispose()

@@ -55,6 +55,24 @@ def render_csv(report: Report) -> str:
     return out.getvalue()
 
 
+def table_columns(report: Report) -> list[str]:
+    """The columns a person reads in a terminal: ids and nested JSON are left to CSV and JSON."""
+    nested = {c for row in report.rows for c, v in row.items() if isinstance(v, dict | list)}
+    return [c for c in report.columns if not c.endswith("_id") and c not in nested]
+
+
+def _footer(report: Report) -> list[str]:
+    shown = len(report.rows)
+    total = report.extra.get("rows_total")
+    if report.extra.get("next_cursor"):
+        return [f"  more rows: --cursor {report.extra['next_cursor']}"]
+    if total is not None and total > shown:
+        return [f"  showing {shown} of {total} rows (--limit for more)"]
+    if report.extra.get("truncated"):
+        return [f"  showing the first {shown} rows (--limit for more)"]
+    return []
+
+
 def render_table(report: Report) -> str:
     lines = [f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"]
     for key, value in report.summary.items():
@@ -62,13 +80,15 @@ def render_table(report: Report) -> str:
     if not report.rows:
         lines.append("  (no rows)")
         return "\n".join(lines) + "\n"
-    cells = [[_cell(row.get(c)) for c in report.columns] for row in report.rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(report.columns)]
+    columns = table_columns(report)
+    cells = [[_cell(row.get(c)) for c in columns] for row in report.rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines.append("")
-    lines.append("  ".join(c.ljust(w) for c, w in zip(report.columns, widths, strict=True)))
+    lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
     for r in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    lines.extend(_footer(report))
     return "\n".join(lines) + "\n"
 
 
