@@ -126,7 +126,16 @@ def test_territories_region_filter_any_case(world: World, db: Engine) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["nonsense", "!!!", "W10=", "eyJhIjoxfQ", "WyIyMDI2LTAzLTE1IiwgIngiLCA1XQ"]
+    "bad",
+    [
+        "nonsense",
+        "!!!",
+        "W10=",
+        "eyJhIjoxfQ",
+        "WyIyMDI2LTAzLTE1IiwgIngiLCA1XQ",
+        # a well-formed cursor whose sector holds a NUL (PostgreSQL cannot take it in text)
+        "WyIyMDI2LTAzLTE1IiwgIlNXMUFcdTAwMDAgMSIsICIwMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDEiXQ",
+    ],
 )
 def test_a_malformed_cursor_is_a_bad_request(world: World, db: Engine, bad: str) -> None:
     with pytest.raises(BadRequest, match="cursor"):

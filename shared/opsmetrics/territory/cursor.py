@@ -29,7 +29,8 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             day, sector, territory = json.loads(raw)
-            if not isinstance(sector, str):
+            # A sector is printable text; a NUL would only reach PostgreSQL as an error.
+            if not isinstance(sector, str) or not sector.isprintable():
                 raise ValueError(sector)
             return cls(date.fromisoformat(day), sector, uuid.UUID(territory))
         except (binascii.Error, ValueError, TypeError, AttributeError):
