@@ -20,6 +20,7 @@ from opsmetrics.reports.model import Report, ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.territory.figures import read_figures
 from opsmetrics.territory.triggers import evaluate
+from tests.factories import org
 from tests.territory.fixture import D, World, build_world, day
 from tests.territory.test_weekly_db import S1, S2, S3, Weeks, build_weeks
 
@@ -155,6 +156,39 @@ def test_latest_date_per_organization(world: World, db: Engine, settings: Settin
     assert report(db, "territories").date == day(1)
     older = report(db, "territories", org_id=world.org_a, date=D)
     assert older.date == D and len(older.rows) == 4
+
+
+def test_weekly_reports_wait_for_the_weekly_job(db: Engine, settings: Settings) -> None:
+    w = build_weeks(db)
+    runs.run("weekly-hiring-triggers", [S1, S2], trigger="manual", engine=db, settings=settings)
+    # S3's daily rows exist (Monday 03:00) but the weekly job has not counted S3's weeks yet:
+    # its counters read 0 there, so the reports must stay on S2 until the weekly job runs.
+    runs.run(DAILY, [S3], trigger="manual", engine=db, settings=settings)
+    assert report(db, "hiring-triggers", org_id=w.org_a).date == S2
+    assert report(db, "coverage-gaps").date == S2
+    # A weekly run limited to another organization does not count for this one.
+    with db.begin() as conn:
+        other = org(conn, "Elsewhere")
+    runs.run(
+        "weekly-hiring-triggers",
+        [S3],
+        trigger="manual",
+        engine=db,
+        settings=settings,
+        org_id=other,
+    )
+    assert report(db, "hiring-triggers", org_id=w.org_a).date == S2
+    runs.run("weekly-hiring-triggers", [S3], trigger="manual", engine=db, settings=settings)
+    assert report(db, "hiring-triggers", org_id=w.org_a).date == S3
+    assert report(db, "coverage-gaps", org_id=w.org_a).date == S3
+
+
+def test_weekly_reports_fall_back_to_rows_when_the_weekly_job_never_ran(
+    db: Engine, settings: Settings
+) -> None:
+    w = build_weeks(db)
+    runs.run(DAILY, [S2, S3], trigger="manual", engine=db, settings=settings)
+    assert report(db, "hiring-triggers", org_id=w.org_a).date == S3
 
 
 def test_no_data_yet(db: Engine) -> None:

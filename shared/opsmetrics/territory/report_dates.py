@@ -46,9 +46,40 @@ def latest_sunday(conn: Connection, org_id: uuid.UUID | None) -> date | None:
     return _latest(conn, _LATEST_SUNDAY_FOR_ORG, org_id)
 
 
+# The weekly job's finished runs that covered the organization (a run limited by --org to another
+# organization does not count). Partial weekly runs committed their counters (only alerts failed).
+_LATEST_WEEKLY_RUN = """
+    SELECT max(r.target_date) FROM job_runs r
+    WHERE r.job = 'weekly-hiring-triggers' AND r.status IN ('succeeded', 'partial')
+      AND (r.stats->>'org_id' IS NULL {org_filter})
+      AND EXISTS (SELECT 1 FROM territory_metrics m
+                  WHERE m.metric_date = r.target_date {org_rows})
+"""
+
+
+def latest_processed_sunday(conn: Connection, org_id: uuid.UUID | None) -> date | None:
+    """The latest Sunday the weekly job finished for this organization (or for all of them).
+
+    The daily job writes Sunday's rows at 03:00 on Monday and the weekly job counts the weeks at
+    04:00: in between (or if it failed) that Sunday's counters still read 0, and a report on it
+    would show a territory overloaded for weeks as a fresh warning.
+    """
+    if org_id is None:
+        sql = _LATEST_WEEKLY_RUN.format(org_filter="", org_rows="")
+        value = conn.execute(text(sql)).scalar()
+    else:
+        sql = _LATEST_WEEKLY_RUN.format(
+            org_filter="OR r.stats->>'org_id' = :org_text", org_rows="AND m.org_id = :org_id"
+        )
+        value = conn.execute(text(sql), {"org_id": org_id, "org_text": str(org_id)}).scalar()
+    return value if isinstance(value, date) else None
+
+
 def weekly_date(conn: Connection, name: str, params: ReportParams) -> date | None:
+    """The Sunday a weekly report is for: the one asked for, else the latest the weekly job has
+    processed, else (it never ran) the latest Sunday with any rows."""
     if params.date is None:
-        return latest_sunday(conn, params.org_id)
+        return latest_processed_sunday(conn, params.org_id) or latest_sunday(conn, params.org_id)
     if params.date.weekday() != SUNDAY:
         raise BadRequest(
             f"{name} is weekly: give a week-ending Sunday; {params.date} is a"
