@@ -299,8 +299,9 @@ def run_one(
                 stats["failed_organizations"] = outcome.failed_orgs
             _close_ledger_row(conn, run_id, status, stats, None)
             conn.commit()
-        except Exception as exc:
-            error = _one_line(exc)
+        except BaseException as exc:
+            # BaseException too: Ctrl-C or a Lambda shutdown must not leave a `running` row.
+            error = "interrupted" if not isinstance(exc, Exception) else _one_line(exc)
             duration_ms = round((time.perf_counter() - started) * 1000)
             stats = {"duration_ms": duration_ms, "lock_wait_ms": waited_ms}
             if org_id is not None:
@@ -311,6 +312,8 @@ def run_one(
             conn.rollback()
             log.exception("job failed", extra={"error": error})
             _emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}))
+            if not isinstance(exc, Exception):
+                raise
             return DateRun(target, "failed", str(run_id), stats, {}, error)
         finally:
             log.remove_keys(["job", "target_date", "run_id"])

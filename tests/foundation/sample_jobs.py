@@ -45,3 +45,8 @@ def fails_on_the_2nd(ctx: JobContext) -> JobOutcome:
 def slow_job(ctx: JobContext) -> JobOutcome:
     ctx.conn.execute(text("SELECT pg_sleep(1.5)"))
     return write_job(ctx)
+
+
+def interrupted_job(ctx: JobContext) -> JobOutcome:
+    _write(ctx, -2)  # must be rolled back
+    raise KeyboardInterrupt

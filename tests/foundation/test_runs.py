@@ -31,6 +31,7 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         ("test-fail-2nd", "fails_on_the_2nd", "daily"),
         ("test-slow", "slow_job", "daily"),
         ("test-weekly", "write_job", "weekly"),
+        ("test-interrupted", "interrupted_job", "daily"),
     ]:
         spec = runs.JobSpec(name, f"tests.foundation.sample_jobs:{fn}", cadence, "test")  # type: ignore[arg-type]
         monkeypatch.setitem(runs.JOBS, name, spec)
@@ -238,3 +239,13 @@ def test_other_dates_do_not_wait(jobs: Engine, settings: Settings) -> None:
     other = runs.run("test-write", [D2], trigger="manual", engine=jobs, settings=impatient)
     t.join()
     assert other.ok and first[0].ok
+
+
+def test_an_interrupted_run_is_closed_and_the_interrupt_goes_on(
+    jobs: Engine, settings: Settings
+) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        runs.run("test-interrupted", [D1, D2], trigger="backfill", engine=jobs, settings=settings)
+    [row] = _ledger(jobs)
+    assert (row["status"], row["error"], row["done"]) == ("failed", "interrupted", True)
+    assert _outputs(jobs) == {}
