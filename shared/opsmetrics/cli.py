@@ -221,12 +221,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary.ok else EXIT_FAILED
 
 
+# Options each report understands; any other is refused rather than silently ignored.
+REPORT_OPTIONS: dict[str, set[str]] = {
+    "territories": {"date", "region", "limit", "cursor"},
+    "hiring-triggers": {"date", "region", "limit"},
+    "coverage-gaps": {"date", "region", "limit", "include_low_volume"},
+    "trends": {"date", "date_from", "date_to", "limit"},
+}
+_OPTION_FLAGS = {
+    "date": "--date",
+    "date_from": "--from",
+    "date_to": "--to",
+    "region": "--region",
+    "limit": "--limit",
+    "cursor": "--cursor",
+    "include_low_volume": "--include-low-volume",
+}
+
+
+def _refuse_unused_options(args: argparse.Namespace) -> None:
+    allowed = REPORT_OPTIONS.get(args.name, set())
+    for dest, flag in _OPTION_FLAGS.items():
+        if getattr(args, dest) not in (None, False) and dest not in allowed:
+            raise BadRequest(f"{flag} does not apply to the {args.name} report")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from opsmetrics.reports.model import ReportParams
     from opsmetrics.reports.registry import build
     from opsmetrics.reports.render import render
     from opsmetrics.runs import check_org_exists, parse_org_id
 
+    _refuse_unused_options(args)
     engine = _engine(args)
     org = parse_org_id(args.org)
     if org is not None:
@@ -291,6 +317,8 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import ProgrammingError
+
     args = build_parser().parse_args(argv)
     from opsmetrics.observability import logger
 
@@ -306,17 +334,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, OpsmetricsError) as exc:
         print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except ProgrammingError as exc:
+        if "does not exist" not in str(exc):
+            return _unexpected(args, exc)
+        print(
+            f"opsmetrics {args.command}: the database lacks the opsmetrics schema or is behind it:"
+            " run `opsmetrics db upgrade`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"opsmetrics {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: one line, not a traceback
-        first = (str(exc).strip().splitlines() or [""])[0]
-        print(
-            f"opsmetrics {args.command}: unexpected {type(exc).__name__}: {first}", file=sys.stderr
-        )
-        if args.verbose:
-            raise
-        return EXIT_FAILED
+        return _unexpected(args, exc)
+
+
+def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    print(f"opsmetrics {args.command}: unexpected {type(exc).__name__}: {first}", file=sys.stderr)
+    if args.verbose:
+        raise exc
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 from opsmetrics.errors import BadRequest
 
 SUNDAY = 6  # date.weekday() of a Sunday
+_YMD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_date(value: str, what: str = "date") -> date:
     """A strict YYYY-MM-DD date; anything else is a bad request naming the parameter."""
     text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or len(text) != 10:
+    # fromisoformat alone would also take ISO week dates such as 2026-W11-7.
+    if not isinstance(text, str) or not _YMD.fullmatch(text):
         raise BadRequest(f"{what} must be a date as YYYY-MM-DD, got {value!r}")
     try:
         return date.fromisoformat(text)

@@ -83,3 +83,34 @@ def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert proc.stderr.startswith("opsmetrics db: ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["report", "territories", "--from", "2026-03-01", "--to", "2026-03-02"], "--from"),
+        (["report", "trends", "--region", "London"], "--region"),
+        (["report", "hiring-triggers", "--cursor", "abc"], "--cursor"),
+        (["report", "territories", "--include-low-volume"], "--include-low-volume"),
+    ],
+)
+def test_report_options_that_do_not_apply_are_refused(
+    argv: list[str], flag: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    assert main(argv) == EXIT_BAD_REQUEST
+    err = capsys.readouterr().err
+    assert f"{flag} does not apply" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_database_without_the_schema_gets_a_hint(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opsmetrics import db as dbmod
+
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    dbmod.dispose_engines()
+    assert main(["run", "daily-territory-metrics", "--date", "2026-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert "run `opsmetrics db upgrade`" in err and len(err.strip().splitlines()) == 1
+    dbmod.dispose_engines()

@@ -212,7 +212,7 @@ def test_low_fulfillment_boundaries(fulfillment: str, total: int, expected: list
 def test_low_fulfillment_message_and_weeks() -> None:
     [t] = triggers_for(fig("B1 1", "West Midlands", total=12, fulfillment="75.00", rejection="0"))
     assert t.message == "Low fulfillment in West Midlands (B1 1: 75% of 12 bookings filled)"
-    assert (t.metric_value, t.threshold, t.weeks_active) == (Decimal(75), Decimal(90), None)
+    assert (t.metric_value, t.threshold, t.weeks_active) == (Decimal(75), Decimal(90), 0)
 
 
 @pytest.mark.parametrize(

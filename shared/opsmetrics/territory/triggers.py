@@ -37,9 +37,9 @@ class HiringTrigger:
     message: str
     metric_value: Decimal
     threshold: Decimal
-    # The consecutive-week counter kept for the condition (see docs/territory.md); None for
-    # low_fulfillment, which has no counter.
-    weeks_active: int | None
+    # The consecutive-week counter kept for the condition (see docs/territory.md); 0 for
+    # low_fulfillment, which has no counter (an integer always, for dashboards that sum it).
+    weeks_active: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,7 +102,7 @@ def low_fulfillment(t: TerritoryFigures) -> HiringTrigger | None:
         message,
         rate,
         FULFILLMENT_TARGET,
-        None,
+        0,
     )
 
 
