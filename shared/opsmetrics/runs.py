@@ -82,6 +82,15 @@ class JobContext:
 
 
 @dataclass
+class AfterCommit:
+    """What a job's post-commit step reports (merged into the run's stats and result)."""
+
+    stats: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+    failed_orgs: list[str] = field(default_factory=list)  # non-empty makes the run `partial`
+
+
+@dataclass
 class JobOutcome:
     """What a job function returns."""
 
@@ -90,6 +99,9 @@ class JobOutcome:
     bad_rows: int = 0
     failed_orgs: list[str] = field(default_factory=list)  # non-empty makes the run `partial`
     result: dict[str, Any] = field(default_factory=dict)  # JSON-able payload for callers
+    # Side effects outside the database (notifications) run only once the outputs are
+    # committed, so nobody is told about figures that were rolled back.
+    after_commit: Callable[[], AfterCommit] | None = None
 
 
 JobFunction = Callable[[JobContext], JobOutcome]
@@ -299,6 +311,8 @@ def run_one(
                 stats["failed_organizations"] = outcome.failed_orgs
             _close_ledger_row(conn, run_id, status, stats, None)
             conn.commit()
+            if outcome.after_commit is not None:
+                status = _run_after_commit(engine, run_id, outcome, status, stats)
         except BaseException as exc:
             # BaseException too: Ctrl-C or a Lambda shutdown must not leave a `running` row.
             error = "interrupted" if not isinstance(exc, Exception) else _one_line(exc)
@@ -329,6 +343,33 @@ def run_one(
     )
     _emit_metrics(spec.name, status, stats, outcome)
     return DateRun(target, status, str(run_id), stats, outcome.result, None)
+
+
+def _run_after_commit(
+    engine: Engine, run_id: uuid.UUID, outcome: JobOutcome, status: str, stats: dict[str, Any]
+) -> str:
+    """Run the job's post-commit step; a failure there makes the run `partial`, never `failed`
+    (its outputs are committed and correct), and the ledger row says why."""
+    from opsmetrics.observability import logger
+
+    assert outcome.after_commit is not None
+    error = None
+    try:
+        extra = outcome.after_commit()
+    except Exception as exc:
+        error = f"after commit: {_one_line(exc)}"
+        logger().exception("post-commit step failed", extra={"error": error})
+        extra = AfterCommit()
+    stats.update(extra.stats)
+    outcome.result.update(extra.result)
+    outcome.failed_orgs.extend(extra.failed_orgs)
+    if extra.failed_orgs or error:
+        status = "partial"
+    if outcome.failed_orgs:
+        stats["failed_organizations"] = outcome.failed_orgs
+    with engine.begin() as ledger:
+        _close_ledger_row(ledger, run_id, status, stats, error)
+    return status
 
 
 def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None:

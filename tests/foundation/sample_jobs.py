@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from opsmetrics.runs import JobContext, JobOutcome
+from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
 
 SCRATCH = (
     "CREATE TABLE IF NOT EXISTS test_outputs (target_date date PRIMARY KEY, value int NOT NULL)"
@@ -50,3 +50,34 @@ def slow_job(ctx: JobContext) -> JobOutcome:
 def interrupted_job(ctx: JobContext) -> JobOutcome:
     _write(ctx, -2)  # must be rolled back
     raise KeyboardInterrupt
+
+
+SEEN_AFTER_COMMIT: list[int] = []
+
+
+def notifying_job(ctx: JobContext) -> JobOutcome:
+    """Writes, then (after the commit) 'notifies' two organizations, one of which fails."""
+    _write(ctx, 5)
+    engine = ctx.conn.engine
+
+    def notify() -> AfterCommit:
+        # Seen from another connection: the output must already be committed.
+        with engine.connect() as other:
+            SEEN_AFTER_COMMIT.append(
+                other.execute(
+                    text("SELECT value FROM test_outputs WHERE target_date = :d"),
+                    {"d": ctx.target_date},
+                ).scalar_one()
+            )
+        return AfterCommit(stats={"notified": 1}, result={"notified": 1}, failed_orgs=["org-x"])
+
+    return JobOutcome(stats={}, rows_written=1, after_commit=notify)
+
+
+def failing_after_writing_job(ctx: JobContext) -> JobOutcome:
+    _write(ctx, 6)
+
+    def notify() -> AfterCommit:
+        raise RuntimeError("SNS is down")
+
+    return JobOutcome(stats={}, rows_written=1, after_commit=notify)

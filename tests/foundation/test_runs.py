@@ -32,6 +32,8 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         ("test-slow", "slow_job", "daily"),
         ("test-weekly", "write_job", "weekly"),
         ("test-interrupted", "interrupted_job", "daily"),
+        ("test-notify", "notifying_job", "daily"),
+        ("test-notify-fails", "failing_after_writing_job", "daily"),
     ]:
         spec = runs.JobSpec(name, f"tests.foundation.sample_jobs:{fn}", cadence, "test")  # type: ignore[arg-type]
         monkeypatch.setitem(runs.JOBS, name, spec)
@@ -249,3 +251,28 @@ def test_an_interrupted_run_is_closed_and_the_interrupt_goes_on(
     [row] = _ledger(jobs)
     assert (row["status"], row["error"], row["done"]) == ("failed", "interrupted", True)
     assert _outputs(jobs) == {}
+
+
+def test_after_commit_sees_committed_outputs_and_its_failures_make_the_run_partial(
+    jobs: Engine, settings: Settings
+) -> None:
+    from tests.foundation import sample_jobs
+
+    sample_jobs.SEEN_AFTER_COMMIT.clear()
+    summary = runs.run("test-notify", [D1], trigger="schedule", engine=jobs, settings=settings)
+    assert sample_jobs.SEEN_AFTER_COMMIT == [5]
+    assert summary.status == "partial"
+    assert summary.runs[0].result == {"notified": 1}
+    [row] = _ledger(jobs)
+    assert row["status"] == "partial"
+    assert row["stats"]["notified"] == 1 and row["stats"]["failed_organizations"] == ["org-x"]
+
+
+def test_a_crashing_after_commit_step_keeps_the_outputs_and_says_why(
+    jobs: Engine, settings: Settings
+) -> None:
+    summary = runs.run("test-notify-fails", [D1], trigger="manual", engine=jobs, settings=settings)
+    assert summary.status == "partial"
+    assert _outputs(jobs) == {D1: 6}
+    [row] = _ledger(jobs)
+    assert (row["status"], row["error"]) == ("partial", "after commit: RuntimeError: SNS is down")

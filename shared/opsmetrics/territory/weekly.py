@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.runs import JobContext, JobOutcome
+from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
 from opsmetrics.territory import alerts
 from opsmetrics.territory.daily import write_day
 from opsmetrics.territory.figures import TRIGGER_CANDIDATES, read_figures
@@ -108,26 +108,33 @@ def compute(ctx: JobContext) -> JobOutcome:
     counts = count_by_severity(triggers)
     stats.update({f"triggers_{k}": v for k, v in counts.items()})
 
-    published, failed = 0, []
+    stats["sns_messages_published"] = 0
     topic = ctx.settings.hiring_alerts_topic_arn
-    if topic:
-        outcome = alerts.publish(topic, alerts.org_alerts(triggers, sunday))
-        published, failed = outcome.published, outcome.failed_orgs
-    stats["sns_messages_published"] = published
-    if failed:
-        stats["sns_failed_organizations"] = len(failed)
+    org_alerts = alerts.org_alerts(triggers, sunday) if topic else []
+
+    def publish_alerts() -> AfterCommit:
+        # After the commit: alerts only ever describe counters that are stored.
+        sent = alerts.publish(topic or "", org_alerts)
+        stats_: dict[str, Any] = {"sns_messages_published": sent.published}
+        if sent.failed_orgs:
+            stats_["sns_failed_organizations"] = len(sent.failed_orgs)
+        return AfterCommit(
+            stats=stats_,
+            result={"sns_messages_published": sent.published},
+            failed_orgs=sent.failed_orgs,
+        )
 
     shown = triggers[:MAX_RESULT_TRIGGERS]
     return JobOutcome(
         stats=stats,
         rows_written=stats["counters_updated"],
         bad_rows=bad_rows,
-        failed_orgs=failed,
         result={
             "week_ending": sunday.isoformat(),
             "counts": counts,
             "triggers": [t.to_dict() for t in shown],
             "triggers_truncated": len(shown) < len(triggers),
-            "sns_messages_published": published,
+            "sns_messages_published": 0,
         },
+        after_commit=publish_alerts if org_alerts else None,
     )
