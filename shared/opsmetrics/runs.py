@@ -201,12 +201,16 @@ def parse_org_id(value: str | uuid.UUID | None) -> uuid.UUID | None:
         raise BadRequest(f"organization id must be a UUID, got {value!r}") from None
 
 
-def check_org_exists(engine: Engine, org_id: uuid.UUID) -> None:
+def org_exists(engine: Engine, org_id: uuid.UUID) -> bool:
     with engine.connect() as conn:
         found = conn.execute(
             text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
         ).first()
-    if found is None:
+    return found is not None
+
+
+def check_org_exists(engine: Engine, org_id: uuid.UUID) -> None:
+    if not org_exists(engine, org_id):
         raise BadRequest(f"unknown organization {org_id}")
 
 

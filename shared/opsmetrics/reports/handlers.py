@@ -145,11 +145,9 @@ def _read(name: str, params: ReportParams, services: Services) -> Report:
 
 
 def _check_org_known(engine: Engine, org_id: uuid.UUID) -> None:
-    with engine.connect() as conn:
-        found = conn.execute(
-            text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
-        ).first()
-    if found is None:
+    from opsmetrics.runs import org_exists
+
+    if not org_exists(engine, org_id):
         raise Forbidden(f"organization {org_id} (from the token) is not known here")
 
 
