@@ -54,4 +54,7 @@ def url(pgdata: Path, database: str = "opsmetrics") -> str:
 def drop_database(pgdata: Path, database: str) -> None:
     if not _DB_NAME.match(database):
         raise ConfigError(f"not a usable database name: {database!r}")
-    start(pgdata).psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE);')
+    # psql runs each line on its own, so the SET quiets the NOTICE for a missing database.
+    start(pgdata).psql(
+        f'SET client_min_messages = warning;\nDROP DATABASE IF EXISTS "{database}" WITH (FORCE);'
+    )
