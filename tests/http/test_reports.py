@@ -200,7 +200,7 @@ def test_hiring_triggers_limit_keeps_the_most_urgent_and_counts_all(
     assert body["summary"]["total"] == 6  # all six counted, as above
     assert body["truncated"] is True
     whole = door.call("GET", "/reports/hiring-triggers", org=world.org_a).json()
-    assert whole["truncated"] is False  # default limit 2000
+    assert whole["truncated"] is False  # the report's default limit (100) holds all six
     over = door.call("GET", "/reports/coverage-gaps", "limit=5001", org=world.org_a)
     assert over.status == 400
     assert over.error.startswith("limit must be at most 5000")

@@ -21,6 +21,7 @@ from opsmetrics.reports.messages import Identity, Request, Response
 from opsmetrics.reports.params import Param, parse_params
 from opsmetrics.reports.problems import MethodNotAllowed, to_response
 from opsmetrics.reports.registry import REPORT_JOBS, REPORTS
+from opsmetrics.territory.reports import DEFAULT_WEEKLY_ROWS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -87,14 +88,15 @@ REGION = Param("region", "string", "only territories of this region (any case), 
 LIMIT = Param("limit", "integer", "territories per page", minimum=1, maximum=1000, default=100)
 CURSOR = Param("cursor", "string", "the next_cursor of the previous page")
 # Triggers and gaps are not paginated: the most urgent come first and the summary counts them all.
-# The bound keeps an answer far below Lambda's 6 MB response limit (about 0.7 KB per trigger).
+# The maximum keeps an answer far below Lambda's 6 MB response limit (about 0.7 KB per trigger);
+# without a limit the report's own default applies (the command line's too).
 MOST = Param(
     "limit",
     "integer",
-    "at most this many rows, most urgent first (the summary counts all; truncated says if cut)",
+    f"at most this many rows, most urgent first (default {DEFAULT_WEEKLY_ROWS}; the summary"
+    " counts all; truncated says if cut)",
     minimum=1,
     maximum=5000,
-    default=2000,
 )
 INCLUDE_LOW_VOLUME = Param(
     "include_low_volume", "boolean", "also gaps with fewer than 10 bookings", default=False
