@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 
 def insert_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -39,3 +39,12 @@ def org(conn: Connection, name: str = "Acme Medics") -> uuid.UUID:
     org_id = uuid.uuid4()
     insert_rows(conn, "organizations", [{"id": org_id, "name": name}])
     return org_id
+
+
+def job_runs(engine: Engine, order: str = "started_at, target_date") -> list[dict[str, Any]]:
+    """Every job_runs row (all columns, plus `done` = finished_at is set), oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT *, finished_at IS NOT NULL AS done FROM job_runs ORDER BY {order}")
+        ).mappings()
+        return [dict(r) for r in rows]

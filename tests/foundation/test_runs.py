@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, JobAlreadyRunning
+from tests.factories import job_runs as _ledger
 from tests.factories import org
 from tests.foundation.sample_jobs import SCRATCH
 
@@ -41,17 +42,6 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         conn.execute(text(SCRATCH))
         conn.execute(text("TRUNCATE test_outputs"))
     yield db
-
-
-def _ledger(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT job, target_date, trigger, status, stats, error,"
-                " finished_at IS NOT NULL AS done FROM job_runs ORDER BY started_at, target_date"
-            )
-        ).mappings()
-        return [dict(r) for r in rows]
 
 
 def _outputs(engine: Engine) -> dict[date, int]:

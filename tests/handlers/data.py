@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from tests.factories import insert_rows, org
+from tests.factories import job_runs as shared_job_runs
 
 D = date(2026, 11, 22)
 
@@ -128,11 +129,7 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def job_runs(engine: Engine) -> list[dict[str, Any]]:
-    return rows(
-        engine,
-        "SELECT job, target_date, trigger, status, stats, error FROM job_runs"
-        " ORDER BY target_date, started_at",
-    )
+    return shared_job_runs(engine, order="target_date, started_at")
 
 
 def trends(engine: Engine) -> list[dict[str, Any]]:

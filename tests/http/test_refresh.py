@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.factories import insert_rows
+from tests.factories import job_runs as _runs
 from tests.http.doors import BOTH, Door, LambdaDoor
 from tests.http.world import NEXT_DAY, D, World
 
@@ -33,16 +34,6 @@ def _bookings(world: World) -> list[dict[str, object]]:
         booking(a, "SW1A 1AA", "2026-11-20", "rejected"),
         booking(b, "SW1A 1AA", "2026-11-23", "confirmed"),
     ]
-
-
-def _runs(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT job, target_date, trigger, status, stats FROM job_runs ORDER BY started_at"
-            )
-        ).mappings()
-        return [dict(r) for r in rows]
 
 
 def test_refresh_territories_recomputes_only_the_callers_organization(

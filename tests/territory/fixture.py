@@ -168,14 +168,6 @@ def metrics(engine: Engine, when: date = D) -> dict[uuid.UUID, dict[str, Any]]:
         return {r["territory_id"]: dict(r) for r in rows}
 
 
-def ledger(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT * FROM job_runs ORDER BY started_at, target_date")
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
 def count(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from opsmetrics.cli import EXIT_BAD_REQUEST, main
-from tests.territory.fixture import World, build_world, count, ledger, metrics
+from tests.factories import job_runs as ledger
+from tests.territory.fixture import World, build_world, count, metrics
 from tests.territory.test_weekly_db import S1, S2, S3, Weeks, build_weeks, counters
 
 

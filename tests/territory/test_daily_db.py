@@ -16,7 +16,8 @@ from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.errors import JobAlreadyRunning
 from opsmetrics.territory import daily
-from tests.territory.fixture import D, World, bookings, build_world, count, day, ledger, metrics
+from tests.factories import job_runs as ledger
+from tests.territory.fixture import D, World, bookings, build_world, count, day, metrics
 
 JOB = "daily-territory-metrics"
 

@@ -32,8 +32,9 @@ from sqlalchemy import Engine, text
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.territory import alerts
+from tests.factories import job_runs as ledger
 from tests.factories import org
-from tests.territory.fixture import bookings, count, ledger, metrics, territory
+from tests.territory.fixture import bookings, count, metrics, territory
 
 JOB = "weekly-hiring-triggers"
 S1, S2, S3 = date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 15)

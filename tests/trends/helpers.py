@@ -39,17 +39,6 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in FIGURES}
 
 
-def ledger(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT job, target_date, trigger, status, stats, error FROM job_runs"
-                " ORDER BY started_at, target_date"
-            )
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
 def run_day(
     engine: Engine,
     settings: Settings,

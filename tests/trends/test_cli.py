@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from opsmetrics.cli import main
+from tests.factories import job_runs as ledger
 from tests.trends import fixture as fx
-from tests.trends.helpers import ledger, trend_rows
+from tests.trends.helpers import trend_rows
 
 
 @pytest.fixture

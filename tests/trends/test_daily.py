@@ -9,8 +9,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from opsmetrics import db as dbmod
 from opsmetrics.config import Settings
+from tests.factories import job_runs as ledger
 from tests.trends import fixture as fx
-from tests.trends.helpers import figures, ledger, run_day, trend_rows
+from tests.trends.helpers import figures, run_day, trend_rows
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from sqlalchemy import Engine, text
 
 from opsmetrics.config import Settings
 from opsmetrics.trends import daily
+from tests.factories import job_runs as ledger
 from tests.factories import org
 from tests.trends import fixture as fx
-from tests.trends.helpers import ledger, run_day, trend_rows
+from tests.trends.helpers import run_day, trend_rows
 
 
 @pytest.fixture
