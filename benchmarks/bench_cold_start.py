@@ -58,10 +58,10 @@ app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)
 """
 FIRST_RUN = """
-from opsmetrics import events, runs, db
+from opsmetrics import events, jobs, runs, db
 from aws_lambda_powertools.utilities import parameters
 import sqlalchemy.dialects.postgresql.pg8000
-runs.load_job(runs.job_spec({job!r}))
+jobs.job({job!r}).load()
 """
 REPORTS_FIRST_RUN = """
 from opsmetrics import runs, db

@@ -17,4 +17,4 @@ JOB = "daily-territory-metrics"
 
 @lambda_entry(JOB)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    return run_job_event(JOB, event)
+    return run_job_event(JOB, event, context)

@@ -47,9 +47,9 @@ def _positive_int(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from opsmetrics.jobs import JOBS
     from opsmetrics.reports.registry import REPORTS
     from opsmetrics.reports.render import FORMATS
-    from opsmetrics.runs import JOBS
 
     parser = _Parser(prog="opsmetrics", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log job details to stderr")
@@ -81,11 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--reset", action="store_true", help="empty the source and output tables first"
     )
 
-    run = sub.add_parser("run", help="run a job now, or backfill a range in date order")
+    run = sub.add_parser(
+        "run", help="run a job now, backfill a range in date order, or catch up what is due"
+    )
     run.add_argument("job", choices=list(JOBS), metavar="JOB", help=" | ".join(JOBS))
     run.add_argument("--date", type=_date_arg, help="target date (default: the job's usual target)")
     run.add_argument("--from", dest="date_from", type=_date_arg, help="first date of a backfill")
     run.add_argument("--to", dest="date_to", type=_date_arg, help="last date of a backfill")
+    run.add_argument(
+        "--catch-up",
+        action="store_true",
+        help="run the due dates (missed or failed, within OPSMETRICS_CATCHUP_DAYS) oldest first,"
+        " then the usual target",
+    )
     run.add_argument("--org", help="limit to one organization id")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
@@ -192,11 +200,14 @@ def _progress(done: int, total: int, outcome: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import json
 
-    from opsmetrics import runs
+    from opsmetrics import jobs, runs
     from opsmetrics.config import Settings
 
-    dates = runs.target_dates(
-        args.job, today=_today(), on=args.date, start=args.date_from, end=args.date_to
+    if args.catch_up and (args.date or args.date_from or args.date_to):
+        raise BadRequest("--catch-up runs the due dates and the usual target: give no dates")
+    today = _today()
+    dates = jobs.requested_dates(
+        args.job, today=today, on=args.date, start=args.date_from, end=args.date_to
     )
     trigger = "backfill" if args.date_from else "manual"
     summary = runs.run(
@@ -207,6 +218,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings=Settings.from_env(),
         org_id=args.org,
         on_progress=_progress,
+        catch_up=args.catch_up,
+        today=today,
     )
     if args.json:
         print(json.dumps(summary.to_dict(), default=str, indent=2))

@@ -43,6 +43,12 @@ class Settings:
     lock_wait_s: int = 300
     data_dir: Path = Path(".opsmetrics")
     hiring_alerts_topic_arn: str | None = None
+    # CONTRACT §7: how many days before its target a scheduled run (or --catch-up) looks for
+    # missed dates to run first.
+    catchup_days: int = 14
+    # A Lambda invocation starts no further date with less time than this left (the dates not
+    # reached stay due for the next tick); one UK-scale date takes a few seconds.
+    min_time_left_s: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,4 +63,5 @@ class Settings:
             lock_wait_s=_int(env, "OPSMETRICS_LOCK_WAIT_SECONDS", 300),
             data_dir=Path(env.get("OPSMETRICS_DATA_DIR", "").strip() or ".opsmetrics"),
             hiring_alerts_topic_arn=_opt(env, "HIRING_ALERTS_TOPIC_ARN"),
+            catchup_days=_int(env, "OPSMETRICS_CATCHUP_DAYS", 14),
         )

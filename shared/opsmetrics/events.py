@@ -8,7 +8,9 @@ Accepted, and nothing else:
   with ``"org": "<uuid>"`` to limit the run to one organization.
 
 A scheduled tick's target is derived from the tick itself (converted to UTC), never from the
-wall clock, so a late or repeated delivery of one tick always names the same date.
+wall clock, so a late or repeated delivery of one tick always names the same date. A scheduled
+invocation also catches up (CONTRACT §7): it runs its job's due dates before the tick's target.
+`today` (the wall clock's UTC date, passed in) only bounds the valid dates.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from opsmetrics import jobs
 from opsmetrics.dates import parse_date
 from opsmetrics.errors import BadRequest
 
@@ -27,9 +30,6 @@ MANUAL_RANGE_KEYS = frozenset({"from", "to"})
 OPTIONAL_MANUAL_KEYS = frozenset({"org"})
 CLASSIC_DETAIL_TYPE = "Scheduled Event"
 CLASSIC_SOURCE = "aws.events"
-# One invocation has at most 15 minutes; a quarter of daily runs fits well inside it, and longer
-# backfills belong on the command line (`opsmetrics run JOB --from --to`), which has no limit.
-MAX_RANGE_DAYS = 92
 # Ticks are short ISO timestamps; anything longer is not one (and is not echoed in full).
 _MAX_SHOWN = 80
 
@@ -42,6 +42,11 @@ class JobRequest:
     trigger: str  # schedule | manual | backfill
     org_id: str | None = None
     tick: datetime | None = None  # the schedule tick (UTC) the dates came from
+
+    @property
+    def catch_up(self) -> bool:
+        """A scheduled invocation runs the due dates first (CONTRACT §7)."""
+        return self.trigger == "schedule"
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"trigger": self.trigger}
@@ -86,14 +91,14 @@ def _describe_keys(keys: frozenset[str]) -> str:
     return ", ".join(sorted(keys)) or "none"
 
 
-def _scheduled(job: str, tick: datetime) -> JobRequest:
-    from opsmetrics.runs import target_dates
+def _scheduled(job: str, tick: datetime, today: date) -> JobRequest:
+    spec = jobs.job(job)
+    target = spec.check(spec.target_for(tick.date()), today, "the tick's target date")
+    return JobRequest([target], "schedule", None, tick)
 
-    return JobRequest(target_dates(job, today=tick.date()), "schedule", None, tick)
 
-
-def _manual(job: str, event: Mapping[str, Any], keys: frozenset[str]) -> JobRequest:
-    from opsmetrics.runs import parse_org_id, target_dates
+def _manual(job: str, event: Mapping[str, Any], keys: frozenset[str], today: date) -> JobRequest:
+    from opsmetrics.runs import parse_org_id
 
     org = event.get("org")
     org_id = None
@@ -103,20 +108,16 @@ def _manual(job: str, event: Mapping[str, Any], keys: frozenset[str]) -> JobRequ
         org_id = str(parse_org_id(org))
     if "date" in keys:
         day = parse_date(_text(event, "date"), "date")
-        return JobRequest(target_dates(job, today=day, on=day), "manual", org_id)
+        return JobRequest(jobs.requested_dates(job, today=today, on=day), "manual", org_id)
     start = parse_date(_text(event, "from"), "from")
     end = parse_date(_text(event, "to"), "to")
-    if end < start:
-        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise BadRequest(
-            f"a Lambda backfill covers at most {MAX_RANGE_DAYS} days, {start}..{end} has "
-            f"{(end - start).days + 1}; split it, or use `opsmetrics run {job} --from --to`"
-        )
-    return JobRequest(target_dates(job, today=start, start=start, end=end), "backfill", org_id)
+    dates = jobs.requested_dates(
+        job, today=today, start=start, end=end, max_dates=jobs.MAX_REQUEST_DAYS
+    )
+    return JobRequest(dates, "backfill", org_id)
 
 
-def parse_event(job: str, event: Any) -> JobRequest:
+def parse_event(job: str, event: Any, today: date) -> JobRequest:
     """The dates and trigger an event asks `job` to run for. Raises BadRequest for anything else."""
     if not isinstance(event, Mapping):
         raise BadRequest(f"the event must be a JSON object, got {type(event).__name__}")
@@ -136,14 +137,14 @@ def parse_event(job: str, event: Any) -> JobRequest:
             )
         if "time" not in keys:
             raise BadRequest("the scheduled event has no 'time': cannot tell which tick it is")
-        return _scheduled(job, parse_tick(event["time"], "time"))
+        return _scheduled(job, parse_tick(event["time"], "time"), today)
 
     if keys == SCHEDULER_KEYS:
-        return _scheduled(job, parse_tick(event["scheduled_time"], "scheduled_time"))
+        return _scheduled(job, parse_tick(event["scheduled_time"], "scheduled_time"), today)
 
     shape = keys - OPTIONAL_MANUAL_KEYS
     if shape in (MANUAL_DATE_KEYS, MANUAL_RANGE_KEYS):
-        return _manual(job, event, keys)
+        return _manual(job, event, keys, today)
 
     raise BadRequest(
         f"unrecognised event (keys: {_describe_keys(keys)}); expected "

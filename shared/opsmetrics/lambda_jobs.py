@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from opsmetrics.errors import BadRequest, JobAlreadyRunning, OpsmetricsError
@@ -63,15 +64,18 @@ def _count_rejected(job: str) -> None:
         metrics().add_metric(name=f"{job}.rejected_events", unit=MetricUnit.Count, value=1)
 
 
-def run_job_event(job: str, event: Any) -> dict[str, Any]:
-    """Run `job` for the dates `event` names; the run summary, or an exception (see above)."""
+def run_job_event(job: str, event: Any, context: Any = None) -> dict[str, Any]:
+    """Run `job` for the dates `event` names; the run summary, or an exception (see above).
+
+    A scheduled tick first runs the job's due dates (catch-up), and with a Lambda `context` no
+    date starts too close to the invocation's timeout: those not reached stay due."""
     from opsmetrics.events import parse_event
 
     log = logger()
     try:
-        request = parse_event(job, event)
+        request = parse_event(job, event, datetime.now(UTC).date())
         log.append_keys(**request.describe())
-        summary = _run(job, request)
+        summary = _run(job, request, context)
     except BadRequest as exc:
         log.error("event refused", extra={"error": str(exc), "event": repr(event)[:500]})
         _count_rejected(job)
@@ -88,12 +92,17 @@ def run_job_event(job: str, event: Any) -> dict[str, Any]:
     return result
 
 
-def _run(job: str, request: JobRequest) -> RunSummary:
+def _run(job: str, request: JobRequest, context: Any) -> RunSummary:
     from opsmetrics import runs
     from opsmetrics.config import Settings
     from opsmetrics.db import get_engine
+    from opsmetrics.ledger import RequestKind, RunRequest
 
     settings = Settings.from_env()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    kind: RequestKind = (
+        "schedule" if request.catch_up else "backfill" if len(request.dates) > 1 else "single"
+    )
     return runs.run(
         job,
         request.dates,
@@ -101,4 +110,7 @@ def _run(job: str, request: JobRequest) -> RunSummary:
         engine=get_engine(settings),
         settings=settings,
         org_id=request.org_id,
+        catch_up=request.catch_up,
+        request=RunRequest(kind, tick=request.tick),
+        time_left_s=(lambda: remaining() / 1000) if callable(remaining) else None,
     )

@@ -1,72 +1,40 @@
-"""The job registry, the job_runs ledger, the per-(job, date) lock and the run loop over dates.
+"""The run loop over dates: lock, ledger row, transaction, statement timeout, after-commit step.
 
-Every front door (CLI, Lambda, HTTP refresh) runs jobs through `run()`; nothing else writes
-job_runs. One date is one run:
+Every front door (CLI, Lambda, HTTP) runs jobs through `run()`; nothing else writes job_runs.
+What a job is lives in `jobs.py`; the job_runs SQL in `ledger.py`. One date is one run:
 
 1. take a transaction-scoped advisory lock on (job, date), waiting at most `lock_wait_s`;
    a run that gives up writes nothing (JobAlreadyRunning);
-2. mark `running` rows left by dead processes for (job, date) as failed (we hold the lock, so
-   no live run owns them), then insert our own `running` row on a separate, committed connection;
+2. close abandoned `running` rows (their lock is free), then commit our own `running` row on a
+   separate connection;
 3. call the job inside one transaction with a statement timeout;
 4. success: the ledger row becomes succeeded/partial in that same transaction, so the outputs and
    their record commit together; failure: the ledger row becomes failed first, then the job
    transaction rolls back, leaving the previous outputs untouched.
+
+Before the loop, `plan()` turns the request into the dates to run (CONTRACT §7): due dates first
+when catching up, and for the weekly job the missing earlier Sundays its counters build on.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.dates import SUNDAY, day_before, days, latest_sunday_before, sundays
 from opsmetrics.errors import BadRequest, JobAlreadyRunning
+from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
-Cadence = Literal["daily", "weekly"]
 TRIGGERS = ("schedule", "manual", "http", "backfill")
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    entry: str  # "module:function", imported only when the job runs
-    cadence: Cadence
-    summary: str
-
-
-JOBS: dict[str, JobSpec] = {
-    spec.name: spec
-    for spec in (
-        JobSpec(
-            "daily-territory-metrics",
-            "opsmetrics.territory.daily:compute",
-            "daily",
-            "per territory: bookings, rates and utilization over the 7 days ending on the date",
-        ),
-        JobSpec(
-            "weekly-hiring-triggers",
-            "opsmetrics.territory.weekly:compute",
-            "weekly",
-            "per territory: consecutive overloaded weeks, then hiring triggers for the Sunday",
-        ),
-        JobSpec(
-            "daily-trend-aggregation",
-            "opsmetrics.trends.daily:compute",
-            "daily",
-            "per organization: topic, sentiment, escalation and hotspot figures for the UTC day",
-        ),
-    )
-}
 
 
 @dataclass
@@ -79,6 +47,7 @@ class JobContext:
     run_id: uuid.UUID
     trigger: str
     settings: Settings
+    job: str = ""  # the job's name, for a job that asks the ledger about its own runs
 
 
 @dataclass
@@ -128,6 +97,7 @@ class RunSummary:
     trigger: str
     org_id: str | None
     runs: list[DateRun]
+    request: RunRequest = field(default_factory=lambda: RunRequest("single"))
 
     @property
     def status(self) -> str:
@@ -135,6 +105,8 @@ class RunSummary:
         for worst in ("failed", "partial"):
             if worst in statuses:
                 return worst
+        if "skipped" in statuses:  # stopped before its deadline: the rest stays due
+            return "partial"
         return "succeeded"
 
     @property
@@ -146,50 +118,15 @@ class RunSummary:
             "job": self.job,
             "trigger": self.trigger,
             "org_id": self.org_id,
+            "request_id": str(self.request.id),
+            "request_kind": self.request.kind,
             "status": self.status,
             "runs": [r.to_dict() for r in self.runs],
         }
 
 
-def job_spec(name: str) -> JobSpec:
-    try:
-        return JOBS[name]
-    except KeyError:
-        known = ", ".join(JOBS)
-        raise BadRequest(f"unknown job {name!r}; known jobs: {known}") from None
-
-
-def default_date(spec: JobSpec, today: date) -> date:
-    """CONTRACT §3: daily jobs target yesterday, the weekly job the latest Sunday before today."""
-    return latest_sunday_before(today) if spec.cadence == "weekly" else day_before(today)
-
-
-def target_dates(
-    job: str,
-    *,
-    today: date,
-    on: date | None = None,
-    start: date | None = None,
-    end: date | None = None,
-) -> list[date]:
-    """The dates a request names, in order. Raises BadRequest for anything ambiguous or wrong."""
-    spec = job_spec(job)
-    if on is not None and (start is not None or end is not None):
-        raise BadRequest("give either a date or a from/to range, not both")
-    if (start is None) != (end is None):
-        raise BadRequest("a range needs both from and to")
-    if start is not None and end is not None:
-        picked = list(sundays(start, end) if spec.cadence == "weekly" else days(start, end))
-        if not picked:
-            raise BadRequest(f"{job} runs for Sundays and {start}..{end} contains none")
-        return picked
-    target = on if on is not None else default_date(spec, today)
-    if spec.cadence == "weekly" and target.weekday() != SUNDAY:
-        raise BadRequest(
-            f"{job} takes a week-ending Sunday; {target} is a {target:%A}"
-            f" (the Sunday before it is {latest_sunday_before(target)})"
-        )
-    return [target]
+def today_utc() -> date:
+    return datetime.now(UTC).date()
 
 
 def parse_org_id(value: str | uuid.UUID | None) -> uuid.UUID | None:
@@ -214,10 +151,36 @@ def check_org_exists(engine: Engine, org_id: uuid.UUID) -> None:
         raise BadRequest(f"unknown organization {org_id}")
 
 
-def load_job(spec: JobSpec) -> JobFunction:
-    module_name, _, attr = spec.entry.partition(":")
-    fn: JobFunction = getattr(importlib.import_module(module_name), attr)
-    return fn
+def plan(
+    conn: Connection,
+    spec: jobs.Job,
+    dates: Sequence[date],
+    *,
+    org_id: uuid.UUID | None,
+    catch_up: bool,
+    horizon_days: int,
+) -> list[date]:
+    """The dates a request runs, oldest first (CONTRACT §7).
+
+    - catching up: the job's due dates before the latest requested date come first;
+    - a job whose run builds on its previous date (weekly S on S-7): where that date lies after
+      the job's earliest target date and has no succeeded run, it is computed first, and so on
+      back, at most jobs.MAX_CHAIN_WEEKS.
+    """
+    planned = set(dates)
+    if catch_up:
+        planned.update(ledger.due(conn, spec, max(dates), horizon_days, org_id))
+    if spec.previous(max(dates)) is not None:
+        earliest = ledger.earliest_target(conn, spec.name)
+        if earliest is not None:
+            for target in sorted(planned):
+                before = list(jobs.chain(spec, target, earliest))
+                done = ledger.succeeded(conn, spec.name, before, org_id)
+                for previous in before:  # newest first: stop at the first one that is done
+                    if previous in done or previous in planned:
+                        break
+                    planned.add(previous)
+    return sorted(planned)
 
 
 def run(
@@ -229,32 +192,58 @@ def run(
     settings: Settings | None = None,
     org_id: str | uuid.UUID | None = None,
     on_progress: Callable[[int, int, DateRun], None] | None = None,
+    catch_up: bool = False,
+    request: RunRequest | None = None,
+    today: date | None = None,
+    time_left_s: Callable[[], float] | None = None,
 ) -> RunSummary:
-    """Run `job` for each date in order. Validates everything before writing anything.
+    """Run `job` for each date in order (after `plan()`). Validates everything before writing.
 
     A failed date stops the loop (later dates, such as the next weeks' counters, would build on
-    it); the dates not reached are reported as `skipped`. A partial date does not stop it.
+    it); the dates not reached are reported as `skipped`. A partial date does not stop it. With
+    `time_left_s` (a Lambda's remaining time), no date starts with less than
+    settings.min_time_left_s to go: the dates not reached are `skipped` and stay due.
     """
-    spec = job_spec(job)
+    spec = jobs.job(job)
     if trigger not in TRIGGERS:
         raise BadRequest(f"unknown trigger {trigger!r}; one of {', '.join(TRIGGERS)}")
     if not dates:
         raise BadRequest("no dates to run")
-    if spec.cadence == "weekly":
-        for d in dates:
-            if d.weekday() != SUNDAY:
-                raise BadRequest(f"{job} takes week-ending Sundays; {d} is a {d:%A}")
+    today = today or today_utc()
+    for d in dates:
+        spec.check(d, today)
     org = parse_org_id(org_id)
     if org is not None:
         check_org_exists(engine, org)
     settings = settings or Settings.from_env()
-    fn = load_job(spec)
+    if request is None:
+        kind: ledger.RequestKind = "single" if len(dates) == 1 else "backfill"
+        request = RunRequest("catch-up" if catch_up else kind)
+    fn = spec.load()
+    with engine.connect() as conn:
+        ordered = plan(
+            conn,
+            spec,
+            dates,
+            org_id=org,
+            catch_up=catch_up,
+            horizon_days=settings.catchup_days,
+        )
 
-    summary = RunSummary(job, trigger, str(org) if org else None, [])
-    ordered = sorted(dates)
+    summary = RunSummary(job, trigger, str(org) if org else None, [], request)
     for index, target in enumerate(ordered):
+        if time_left_s is not None and time_left_s() < settings.min_time_left_s:
+            summary.runs.extend(DateRun(d, "skipped") for d in ordered[index:])
+            break
         outcome = run_one(
-            spec, fn, target, trigger=trigger, engine=engine, settings=settings, org_id=org
+            spec,
+            fn,
+            target,
+            trigger=trigger,
+            engine=engine,
+            settings=settings,
+            org_id=org,
+            request=request,
         )
         summary.runs.append(outcome)
         if on_progress is not None:
@@ -265,12 +254,8 @@ def run(
     return summary
 
 
-def _lock_keys(job: str, target: date) -> dict[str, Any]:
-    return {"job": f"opsmetrics:{job}", "day": (target - date(2000, 1, 1)).days}
-
-
 def run_one(
-    spec: JobSpec,
+    spec: jobs.Job,
     fn: JobFunction,
     target: date,
     *,
@@ -278,6 +263,7 @@ def run_one(
     engine: Engine,
     settings: Settings,
     org_id: uuid.UUID | None,
+    request: RunRequest | None = None,
 ) -> DateRun:
     from opsmetrics.observability import logger
 
@@ -291,14 +277,16 @@ def run_one(
             conn.rollback()
             raise
         waited_ms = round((time.perf_counter() - started) * 1000)
-        run_id = _open_ledger_row(engine, spec.name, target, trigger, org_id)
+        run_id = ledger.open_run(
+            engine, spec.name, target, trigger, org_id, request or RunRequest("single")
+        )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
         try:
             conn.execute(
                 text("SELECT set_config('statement_timeout', :ms, true)"),
                 {"ms": str(settings.statement_timeout_ms)},
             )
-            ctx = JobContext(conn, target, org_id, run_id, trigger, settings)
+            ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
             outcome = fn(ctx)
             duration_ms = round((time.perf_counter() - started) * 1000)
             status = "partial" if outcome.failed_orgs else "succeeded"
@@ -313,7 +301,7 @@ def run_one(
                 stats["org_id"] = str(org_id)
             if outcome.failed_orgs:
                 stats["failed_organizations"] = outcome.failed_orgs
-            _close_ledger_row(conn, run_id, status, stats, None)
+            ledger.close_run(conn, run_id, status, stats, None)
             conn.commit()
             if outcome.after_commit is not None:
                 status = _run_after_commit(engine, run_id, outcome, status, stats)
@@ -325,8 +313,8 @@ def run_one(
             if org_id is not None:
                 stats["org_id"] = str(org_id)
             # Record the failure before the rollback releases the lock (see module docstring).
-            with engine.begin() as ledger:
-                _close_ledger_row(ledger, run_id, "failed", stats, error)
+            with engine.begin() as record:
+                ledger.close_run(record, run_id, "failed", stats, error)
             conn.rollback()
             log.exception("job failed", extra={"error": error})
             _emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}))
@@ -371,8 +359,8 @@ def _run_after_commit(
         status = "partial"
     if outcome.failed_orgs:
         stats["failed_organizations"] = outcome.failed_orgs
-    with engine.begin() as ledger:
-        _close_ledger_row(ledger, run_id, status, stats, error)
+    with engine.begin() as record:
+        ledger.close_run(record, run_id, status, stats, error)
     return status
 
 
@@ -384,7 +372,8 @@ def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None
     )
     try:
         conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:job), :day)"), _lock_keys(job, target)
+            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
+            {"job": job, "day": target},
         )
     except (OperationalError, DBAPIError) as exc:
         if "lock timeout" in str(exc).lower() or "55P03" in str(exc):
@@ -394,47 +383,6 @@ def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None
             ) from None
         raise
     conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
-
-
-def _open_ledger_row(
-    engine: Engine, job: str, target: date, trigger: str, org_id: uuid.UUID | None
-) -> uuid.UUID:
-    run_id = uuid.uuid4()
-    with engine.begin() as ledger:
-        ledger.execute(
-            text(
-                "UPDATE job_runs SET status = 'failed', finished_at = now(),"
-                " error = 'abandoned: the process ended while running'"
-                " WHERE job = :job AND target_date = :day AND status = 'running'"
-            ),
-            {"job": job, "day": target},
-        )
-        ledger.execute(
-            text(
-                "INSERT INTO job_runs (id, job, target_date, trigger, status, started_at, stats)"
-                " VALUES (:id, :job, :day, :trigger, 'running', now(), CAST(:stats AS jsonb))"
-            ),
-            {
-                "id": run_id,
-                "job": job,
-                "day": target,
-                "trigger": trigger,
-                "stats": json.dumps({"org_id": str(org_id)} if org_id else {}),
-            },
-        )
-    return run_id
-
-
-def _close_ledger_row(
-    conn: Connection, run_id: uuid.UUID, status: str, stats: dict[str, Any], error: str | None
-) -> None:
-    conn.execute(
-        text(
-            "UPDATE job_runs SET status = :status, finished_at = clock_timestamp(),"
-            " stats = CAST(:stats AS jsonb), error = :error WHERE id = :id"
-        ),
-        {"status": status, "stats": json.dumps(stats, default=str), "error": error, "id": run_id},
-    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from opsmetrics import jobs as jobs_
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, JobAlreadyRunning
@@ -20,6 +21,16 @@ from tests.factories import org
 from tests.foundation.sample_jobs import SCRATCH
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
+
+
+def _loader(name: str) -> Callable[[], runs.JobFunction]:
+    def load() -> runs.JobFunction:
+        from tests.foundation import sample_jobs
+
+        fn: runs.JobFunction = getattr(sample_jobs, name)
+        return fn
+
+    return load
 
 
 @pytest.fixture
@@ -36,8 +47,8 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         ("test-notify", "notifying_job", "daily"),
         ("test-notify-fails", "failing_after_writing_job", "daily"),
     ]:
-        spec = runs.JobSpec(name, f"tests.foundation.sample_jobs:{fn}", cadence, "test")  # type: ignore[arg-type]
-        monkeypatch.setitem(runs.JOBS, name, spec)
+        spec = jobs_.Job(name, cadence, "test", "", "", _loader(fn))  # type: ignore[arg-type]
+        monkeypatch.setitem(jobs_.JOBS, name, spec)
     with db.begin() as conn:
         conn.execute(text(SCRATCH))
         conn.execute(text("TRUNCATE test_outputs"))
@@ -74,8 +85,8 @@ def test_a_successful_run_commits_outputs_and_its_ledger_row(
 def test_a_failed_run_rolls_back_and_records_one_line(jobs: Engine, settings: Settings) -> None:
     runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
     # failing_job overwrites D1's row with -1 before raising: the rollback must undo it.
-    monkey_spec = replace(runs.JOBS["test-fail"], name="test-write")
-    fn = runs.load_job(monkey_spec)
+    monkey_spec = replace(jobs_.JOBS["test-fail"], name="test-write")
+    fn = monkey_spec.load()
     out = runs.run_one(
         monkey_spec, fn, D1, trigger="manual", engine=jobs, settings=settings, org_id=None
     )

@@ -14,8 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opsmetrics.errors import BadRequest
-from opsmetrics.events import MAX_RANGE_DAYS, parse_event
+from opsmetrics.events import parse_event
+from opsmetrics.jobs import MAX_REQUEST_DAYS as MAX_RANGE_DAYS
 
+TODAY = date(2026, 12, 1)  # bounds the valid dates (CONTRACT §7)
 DAILY = "daily-territory-metrics"
 TRENDS = "daily-trend-aggregation"
 WEEKLY = "weekly-hiring-triggers"
@@ -75,14 +77,14 @@ def classic(time: Any, **extra: Any) -> dict[str, Any]:
     ],
 )
 def test_accepted_shapes(job: str, event: Any, dates: list[date], trigger: str) -> None:
-    request = parse_event(job, event)
+    request = parse_event(job, event, TODAY)
     assert request.dates == dates
     assert request.trigger == trigger
     assert request.org_id is None
 
 
 def test_tick_is_kept_in_utc() -> None:
-    request = parse_event(DAILY, {"scheduled_time": "2026-11-23T00:30:00+01:00"})
+    request = parse_event(DAILY, {"scheduled_time": "2026-11-23T00:30:00+01:00"}, TODAY)
     assert request.tick == datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
     assert request.describe() == {
         "trigger": "schedule",
@@ -92,16 +94,16 @@ def test_tick_is_kept_in_utc() -> None:
 
 
 def test_manual_events_may_name_one_organization() -> None:
-    request = parse_event(DAILY, {"date": "2026-11-20", "org": f"  {ORG.upper()} "})
+    request = parse_event(DAILY, {"date": "2026-11-20", "org": f"  {ORG.upper()} "}, TODAY)
     assert request.org_id == ORG
-    ranged = parse_event(WEEKLY, {"from": "2026-11-15", "to": "2026-11-22", "org": ORG})
+    ranged = parse_event(WEEKLY, {"from": "2026-11-15", "to": "2026-11-22", "org": ORG}, TODAY)
     assert (ranged.org_id, ranged.trigger) == (ORG, "backfill")
 
 
 def test_longest_backfill_accepted() -> None:
     start = date(2026, 1, 1)
     end = start + timedelta(days=MAX_RANGE_DAYS - 1)
-    request = parse_event(DAILY, {"from": start.isoformat(), "to": end.isoformat()})
+    request = parse_event(DAILY, {"from": start.isoformat(), "to": end.isoformat()}, TODAY)
     assert len(request.dates) == MAX_RANGE_DAYS
     assert (request.dates[0], request.dates[-1]) == (start, end)
 
@@ -152,19 +154,19 @@ def test_longest_backfill_accepted() -> None:
 )
 def test_refused(job: str, event: Any, message: str) -> None:
     with pytest.raises(BadRequest) as caught:
-        parse_event(job, event)
+        parse_event(job, event, TODAY)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
 def test_long_junk_is_not_echoed_in_full() -> None:
     with pytest.raises(BadRequest) as caught:
-        parse_event(DAILY, {"scheduled_time": "x" * 5000})
+        parse_event(DAILY, {"scheduled_time": "x" * 5000}, TODAY)
     assert len(str(caught.value)) < 200
 
 
 ticks = st.datetimes(
-    min_value=datetime(2000, 1, 2),
+    min_value=datetime(2000, 1, 10),
     max_value=datetime(2099, 12, 30),
     timezones=st.sampled_from([UTC, *(timezone(timedelta(hours=h)) for h in (-11, -5, 1, 5, 13))]),
 )
@@ -174,13 +176,13 @@ ticks = st.datetimes(
 def test_scheduled_target_depends_only_on_the_tick(tick: datetime) -> None:
     utc_day = tick.astimezone(UTC).date()
     for shape in ({"scheduled_time": tick.isoformat()}, classic(tick.isoformat())):
-        daily = parse_event(DAILY, shape)
+        daily = parse_event(DAILY, shape, utc_day)
         assert daily.dates == [utc_day - timedelta(days=1)]
-        weekly = parse_event(WEEKLY, shape).dates
+        weekly = parse_event(WEEKLY, shape, utc_day).dates
         assert len(weekly) == 1
         sunday = weekly[0]
         # a Sunday, strictly before the tick's UTC day, and the latest such: within 7 days
         assert sunday.weekday() == 6
         assert utc_day - timedelta(days=7) <= sunday < utc_day
         # the same tick delivered again names the same dates
-        assert parse_event(WEEKLY, shape).dates == weekly
+        assert parse_event(WEEKLY, shape, utc_day).dates == weekly

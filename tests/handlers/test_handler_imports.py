@@ -18,8 +18,8 @@ app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)
 at_import = sorted(sys.modules)
 # what an invocation adds: the event parser, the run loop, the engine factory, the job itself
-from opsmetrics import events, runs, db
-runs.load_job(runs.job_spec(sys.argv[2]))
+from opsmetrics import events, jobs, runs, db
+jobs.job(sys.argv[2]).load()
 print(json.dumps({"at_import": at_import, "at_run": sorted(sys.modules)}))
 """
 HTTP_STACK = (

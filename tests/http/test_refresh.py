@@ -176,13 +176,13 @@ def test_refresh_while_the_same_run_holds_the_lock_is_409(
     world: World, db_env: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPSMETRICS_LOCK_WAIT_SECONDS", "1")
-    from opsmetrics.runs import _lock_keys
+    from opsmetrics.ledger import LOCK_KEY_SQL
 
     with db_env.connect() as holder:
         holder.begin()
         holder.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:job), :day)"),
-            _lock_keys("weekly-hiring-triggers", D),
+            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
+            {"job": "weekly-hiring-triggers", "day": D},
         )
         answer = LambdaDoor().call(
             "POST", "/reports/hiring-triggers/refresh", f"date={D}", org=world.org_a, scopes=BOTH

@@ -95,13 +95,14 @@ def answers() -> caching.AnswerCache:
 
 def refresh_report(call: Call, services: Services) -> Response:
     """Recompute the caller's organization for one date with the job's own code, then read."""
-    from opsmetrics import runs
+    from opsmetrics import jobs, runs
     from opsmetrics.reports.registry import REPORT_JOBS
 
     name = _report_name(call)
     job = REPORT_JOBS[name]
+    today = services.today()
     try:
-        target = runs.target_dates(job, today=services.today(), on=call.values["date"])[0]
+        target = jobs.requested_dates(job, today=today, on=call.values["date"])[0]
     except BadRequest as exc:
         raise BadRequest(f"date: {exc}") from None
     engine = services.engine()
@@ -113,7 +114,13 @@ def refresh_report(call: Call, services: Services) -> Response:
         statement_timeout_ms=min(settings.statement_timeout_ms, HTTP_STATEMENT_TIMEOUT_MS),
     )
     summary = runs.run(
-        job, [target], trigger="http", engine=engine, settings=settings, org_id=call.org_id
+        job,
+        [target],
+        trigger="http",
+        engine=engine,
+        settings=settings,
+        org_id=call.org_id,
+        today=today,
     )
     outcome = summary.runs[0]
     if outcome.status != "succeeded":
@@ -178,11 +185,11 @@ def report_params(name: str, values: dict[str, Any], org_id: uuid.UUID) -> Repor
 
 
 def _is_weekly(name: str) -> bool:
+    from opsmetrics.jobs import JOBS
     from opsmetrics.reports.registry import REPORT_JOBS
-    from opsmetrics.runs import JOBS
 
     job = REPORT_JOBS.get(name)
-    return job is not None and JOBS[job].cadence == "weekly"
+    return job is not None and JOBS[job].weekly
 
 
 def report_response(call: Call, report: Report, cache_control: str, fmt: str) -> Response:

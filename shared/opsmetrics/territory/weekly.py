@@ -3,32 +3,34 @@
 1. territories without a territory_metrics row for S get one, from the daily job's own code
    (write_day with only_missing: existing rows stay exactly as they are);
 2. one UPDATE ... FROM sets both consecutive-week counters of S from S's own figures and S-7's
-   counters (a missing S-7 row counts as 0), so running it twice gives the same numbers;
-3. the hiring triggers of S (pure rules) are counted by severity and listed; with
-   HIRING_ALERTS_TOPIC_ARN set, each organization's critical triggers go out as one SNS message.
+   counters (a missing S-7 row counts as 0), so running it twice gives the same numbers; the run
+   loop has already computed a missing S-7 first (CONTRACT §7, the weekly chain);
+3. one more statement carries S's counters forward through every later Sunday the job has
+   already computed (`weeks_recomputed`), so a corrected week never leaves later weeks counting
+   a streak that no longer exists;
+4. the hiring triggers of S (pure rules) are counted by severity and listed; with
+   HIRING_ALERTS_TOPIC_ARN set, each organization's critical triggers are recorded as one alert
+   (hiring_alerts) and, after the commit, published to SNS unless that same alert was already
+   published. Recomputed later weeks publish nothing.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from opsmetrics import ledger
 from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
-from opsmetrics.territory import alerts
+from opsmetrics.territory import alerts, streaks
 from opsmetrics.territory.daily import write_day
 from opsmetrics.territory.figures import TRIGGER_CANDIDATES, read_figures
-from opsmetrics.territory.rules import GAP_WARNING_REJECTION, HIRING_UTILIZATION, MINIMUM_VOLUME
 from opsmetrics.territory.triggers import count_by_severity, evaluate
 
 # The job result lists at most this many triggers (most urgent first); counts cover them all.
 MAX_RESULT_TRIGGERS = 1000
-
-
-def previous_week(sunday: date) -> date:
-    return sunday - timedelta(days=7)
 
 
 def missing_rows(conn: Connection, day: date, org_id: uuid.UUID | None) -> int:
@@ -42,47 +44,6 @@ def missing_rows(conn: Connection, day: date, org_id: uuid.UUID | None) -> int:
         sql += " AND t.org_id = :org_id"
         params["org_id"] = org_id
     return int(conn.execute(text(sql), params).scalar_one())
-
-
-def counters_sql(org_id: uuid.UUID | None) -> str:
-    org_filter = "AND c.org_id = :org_id" if org_id is not None else ""
-    return f"""
-    WITH updated AS (
-        UPDATE territory_metrics m SET
-            hiring_trigger_weeks = CASE
-                WHEN m.primary_medic_utilization > {HIRING_UTILIZATION}
-                THEN prev.hiring_trigger_weeks + 1 ELSE 0 END,
-            coverage_gap_weeks = CASE
-                WHEN m.rejection_rate > {GAP_WARNING_REJECTION}
-                     AND m.total_bookings >= {MINIMUM_VOLUME}
-                THEN prev.coverage_gap_weeks + 1 ELSE 0 END
-        FROM (
-            SELECT c.territory_id,
-                   p.territory_id IS NOT NULL AS found,
-                   coalesce(p.hiring_trigger_weeks, 0) AS hiring_trigger_weeks,
-                   coalesce(p.coverage_gap_weeks, 0) AS coverage_gap_weeks
-            FROM territory_metrics c
-            LEFT JOIN territory_metrics p
-                   ON p.territory_id = c.territory_id AND p.metric_date = :previous
-            WHERE c.metric_date = :day {org_filter}
-        ) prev
-        WHERE m.territory_id = prev.territory_id AND m.metric_date = :day
-        RETURNING prev.found, m.hiring_trigger_weeks, m.coverage_gap_weeks
-    )
-    SELECT count(*) AS counters_updated,
-           count(*) FILTER (WHERE NOT found) AS without_previous_week,
-           count(*) FILTER (WHERE hiring_trigger_weeks > 0) AS overloaded_territories,
-           count(*) FILTER (WHERE coverage_gap_weeks > 0) AS coverage_gap_territories
-    FROM updated
-    """
-
-
-def update_counters(conn: Connection, sunday: date, org_id: uuid.UUID | None) -> dict[str, int]:
-    params: dict[str, Any] = {"day": sunday, "previous": previous_week(sunday)}
-    if org_id is not None:
-        params["org_id"] = org_id
-    row = conn.execute(text(counters_sql(org_id)), params).mappings().one()
-    return {k: int(v) for k, v in row.items()}
 
 
 def compute(ctx: JobContext) -> JobOutcome:
@@ -102,20 +63,29 @@ def compute(ctx: JobContext) -> JobOutcome:
         )
     else:
         stats["daily_rows_computed"] = 0
-    stats.update(update_counters(ctx.conn, sunday, org_id))
+    stats.update(streaks.update_week(ctx.conn, sunday, org_id))
+    # CONTRACT §7: later computed weeks never keep counting a streak this week no longer has.
+    last = ledger.latest_computed_after(ctx.conn, ctx.job, sunday, org_id)
+    stats.update(streaks.carry_forward(ctx.conn, sunday, last, org_id))
 
     triggers = evaluate(read_figures(ctx.conn, sunday, org_id=org_id, where=TRIGGER_CANDIDATES))
     counts = count_by_severity(triggers)
     stats.update({f"triggers_{k}": v for k, v in counts.items()})
 
-    stats["sns_messages_published"] = 0
     topic = ctx.settings.hiring_alerts_topic_arn
     org_alerts = alerts.org_alerts(triggers, sunday) if topic else []
+    # Recorded with the counters, so an alert is owed exactly when its figures are stored.
+    stats["alerts_recorded"] = alerts.record(ctx.conn, org_alerts, ctx.run_id)
+    stats["sns_messages_published"] = 0
+    engine = ctx.conn.engine
 
     def publish_alerts() -> AfterCommit:
         # After the commit: alerts only ever describe counters that are stored.
-        sent = alerts.publish(topic or "", org_alerts)
-        stats_: dict[str, Any] = {"sns_messages_published": sent.published}
+        sent = alerts.publish_unsent(engine, topic or "", org_alerts)
+        stats_: dict[str, Any] = {
+            "sns_messages_published": sent.published,
+            "alerts_already_sent": sent.already_sent,
+        }
         if sent.failed_orgs:
             stats_["sns_failed_organizations"] = len(sent.failed_orgs)
         return AfterCommit(
@@ -134,6 +104,7 @@ def compute(ctx: JobContext) -> JobOutcome:
             "counts": counts,
             "triggers": [t.to_dict() for t in shown],
             "triggers_truncated": len(shown) < len(triggers),
+            "weeks_recomputed": stats["weeks_recomputed"],
             "sns_messages_published": 0,
         },
         after_commit=publish_alerts if org_alerts else None,

@@ -1,0 +1,205 @@
+"""The job model (CONTRACT §3, §7): every job's cadence, target-date policy, date bounds and
+dependencies, in one place. Pure: no clock (`today` is always passed in), no I/O.
+
+Events, the command line and HTTP ask this module which dates a request names and whether they
+are valid; the ledger (`ledger.py`) asks it which dates a job has; the run loop (`runs.py`) asks
+it for the job's function. Job functions are referenced by typed loaders, so a job's module (and
+SQLAlchemy behind it) is imported only when that job runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from opsmetrics.dates import SUNDAY, day_before, days, latest_sunday_before
+from opsmetrics.errors import BadRequest
+
+if TYPE_CHECKING:
+    from opsmetrics.runs import JobFunction
+
+Cadence = Literal["daily", "weekly"]
+
+# CONTRACT §7: the valid target dates, at every door. Before 2000 there is no data to compute;
+# a year ahead covers any planned rota, and anything later is a typo that would otherwise write
+# rows of zeros that every undated report would then show.
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_DAYS_AHEAD = 366
+# CONTRACT §7: the weekly chain computes missing earlier Sundays at most this far back.
+MAX_CHAIN_WEEKS = 52
+# One request (a Lambda backfill event, an HTTP run) covers at most this many dates: a quarter of
+# daily runs fits well inside one 15-minute invocation; longer backfills belong on the command
+# line, which has no limit.
+MAX_REQUEST_DAYS = 92
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    cadence: Cadence
+    summary: str
+    schedule: str  # the EventBridge Scheduler cron expression (UTC) the SAM template uses
+    folder: str  # functions/<folder>/app.py, the job's Lambda handler
+    load: Callable[[], JobFunction]  # imports the job's module only when it runs
+    # The job whose rows of the same date this one reads (and computes first where missing).
+    reads: str | None = None
+
+    @property
+    def weekly(self) -> bool:
+        return self.cadence == "weekly"
+
+    @property
+    def step(self) -> timedelta:
+        """The distance between two consecutive target dates."""
+        return timedelta(days=7 if self.weekly else 1)
+
+    def target_for(self, today: date) -> date:
+        """CONTRACT §3: daily jobs target yesterday; the weekly job the latest Sunday before today.
+
+        For a scheduled tick, `today` is the tick's UTC date, never the wall clock."""
+        return latest_sunday_before(today) if self.weekly else day_before(today)
+
+    def previous(self, target: date) -> date | None:
+        """The date whose output this job's run for `target` builds on (weekly: S-7)."""
+        return target - self.step if self.weekly else None
+
+    def dates_between(self, start: date, end: date) -> list[date]:
+        """This job's target dates from start to end inclusive (weekly: the Sundays)."""
+        return [d for d in days(start, end) if not self.weekly or d.weekday() == SUNDAY]
+
+    def due_window(self, target: date, horizon_days: int) -> tuple[date, date] | None:
+        """The span, before `target`, that catch-up looks at: [target - horizon, target - 1]."""
+        if horizon_days <= 0:
+            return None
+        return target - timedelta(days=horizon_days), target - timedelta(days=1)
+
+    def check(self, target: date, today: date, what: str = "date") -> date:
+        """`target` if it is a valid target date of this job, else BadRequest (CONTRACT §7)."""
+        check_bounds(target, today, what)
+        if self.weekly and target.weekday() != SUNDAY:
+            raise BadRequest(
+                f"{self.name} takes a week-ending Sunday; {what} {target} is a {target:%A}"
+                f" (the Sunday before it is {latest_sunday_before(target)})"
+            )
+        return target
+
+
+def latest_valid_date(today: date) -> date:
+    return today + timedelta(days=MAX_DAYS_AHEAD)
+
+
+def check_bounds(target: date, today: date, what: str = "date") -> date:
+    """CONTRACT §7: from 2000-01-01 to today (UTC) + 366 days."""
+    latest = latest_valid_date(today)
+    if not EARLIEST_DATE <= target <= latest:
+        raise BadRequest(
+            f"{what} {target} is outside the valid dates {EARLIEST_DATE} to {latest}"
+            f" (today + {MAX_DAYS_AHEAD} days)"
+        )
+    return target
+
+
+def _territory_daily() -> JobFunction:
+    from opsmetrics.territory.daily import compute
+
+    return compute
+
+
+def _territory_weekly() -> JobFunction:
+    from opsmetrics.territory.weekly import compute
+
+    return compute
+
+
+def _trends_daily() -> JobFunction:
+    from opsmetrics.trends.daily import compute
+
+    return compute
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job(
+            "daily-territory-metrics",
+            "daily",
+            "per territory: bookings, rates and utilization over the 7 days ending on the date",
+            "cron(0 3 * * ? *)",
+            "daily_territory_metrics",
+            _territory_daily,
+        ),
+        Job(
+            "weekly-hiring-triggers",
+            "weekly",
+            "per territory: consecutive overloaded weeks, then hiring triggers for the Sunday",
+            "cron(0 4 ? * MON *)",
+            "weekly_hiring_triggers",
+            _territory_weekly,
+            reads="daily-territory-metrics",
+        ),
+        Job(
+            "daily-trend-aggregation",
+            "daily",
+            "per organization: topic, sentiment, escalation and hotspot figures for the UTC day",
+            "cron(0 3 * * ? *)",
+            "daily_trend_aggregation",
+            _trends_daily,
+        ),
+    )
+}
+
+
+def job(name: str) -> Job:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise BadRequest(f"unknown job {name!r}; known jobs: {', '.join(JOBS)}") from None
+
+
+def requested_dates(
+    name: str,
+    *,
+    today: date,
+    on: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    max_dates: int | None = None,
+) -> list[date]:
+    """The dates a request names, in order, each checked (CONTRACT §7). BadRequest otherwise.
+
+    Nothing named: the job's usual target for `today`. A range of a weekly job: its Sundays.
+    """
+    spec = job(name)
+    if on is not None and (start is not None or end is not None):
+        raise BadRequest("give either a date or a from/to range, not both")
+    if (start is None) != (end is None):
+        raise BadRequest("a range needs both from and to")
+    if start is not None and end is not None:
+        check_bounds(start, today, "from")
+        check_bounds(end, today, "to")
+        if end < start:
+            raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+        if max_dates is not None and (end - start).days + 1 > max_dates:
+            raise BadRequest(
+                f"one request covers at most {max_dates} days, {start}..{end} has"
+                f" {(end - start).days + 1}; split it, or use"
+                f" `opsmetrics run {name} --from --to` on the command line"
+            )
+        picked = spec.dates_between(start, end)
+        if not picked:
+            raise BadRequest(f"{name} runs for Sundays and {start}..{end} contains none")
+        return picked
+    return [spec.check(on if on is not None else spec.target_for(today), today)]
+
+
+def chain(spec: Job, target: date, earliest: date) -> Iterator[date]:
+    """The earlier dates `target` builds on that lie after the job's earliest target date,
+    newest first, at most MAX_CHAIN_WEEKS of them (CONTRACT §7, the weekly chain)."""
+    previous = spec.previous(target)
+    for _ in range(MAX_CHAIN_WEEKS):
+        if previous is None or previous <= earliest:
+            return
+        yield previous
+        previous = spec.previous(previous)
