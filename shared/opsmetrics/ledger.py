@@ -235,11 +235,12 @@ def latest_succeeded(
 ) -> Computed | None:
     """The latest succeeded run of `job` covering the scope: on `on` exactly, or the latest
     target date on or before `on_or_before` (CONTRACT §7, reports over time)."""
-    where, params = "", {"job": job, "org_id": org_id}
+    where = ""
+    params: dict[str, Any] = {"job": job, "org_id": org_id, "on": on, "last": on_or_before}
     if on is not None:
-        where, params["on"] = " AND r.target_date = :on", on
+        where = " AND r.target_date = :on"
     elif on_or_before is not None:
-        where, params["last"] = " AND r.target_date <= :last", on_or_before
+        where = " AND r.target_date <= :last"
     row = conn.execute(
         text(
             "SELECT r.target_date, r.finished_at FROM job_runs r WHERE r.job = :job"
