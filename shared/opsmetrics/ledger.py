@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, text
@@ -158,10 +158,12 @@ def missing(
     succeeded run covering the scope: (the oldest `limit` of them, how many in all)."""
     if earliest is None:
         earliest = earliest_target(conn, spec.name)
-    if earliest is None or end < start:
+    if earliest is None:
         return [], 0
-    candidates = spec.dates_between(max(start, earliest), end)
-    candidates = [d for d in candidates if d > earliest]
+    start = max(start, earliest + timedelta(days=1))
+    if end < start:
+        return [], 0
+    candidates = spec.dates_between(start, end)
     if not candidates:
         return [], 0
     sql = f"""

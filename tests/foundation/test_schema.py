@@ -68,6 +68,8 @@ CONTRACT_COLUMNS = {
         "error",
     },
 }
+# What the project adds to the contract's tables (the contract allows additions, never changes).
+ADDED_COLUMNS = {"job_runs": {"org_id", "request_id", "request_kind"}}
 
 
 def _columns(engine: Engine) -> dict[str, dict[str, tuple[str, str]]]:
@@ -87,7 +89,7 @@ def _columns(engine: Engine) -> dict[str, dict[str, tuple[str, str]]]:
 def test_upgrade_creates_every_contract_table_and_column(engine: Engine) -> None:
     cols = _columns(engine)
     for table, expected in CONTRACT_COLUMNS.items():
-        assert set(cols.get(table, {})) == expected, table
+        assert set(cols.get(table, {})) == expected | ADDED_COLUMNS.get(table, set()), table
 
 
 def test_key_types_follow_the_contract(engine: Engine) -> None:
@@ -100,12 +102,14 @@ def test_key_types_follow_the_contract(engine: Engine) -> None:
     assert cols["topic_classifications"]["created_at"][0] == "timestamp with time zone"
     assert cols["communication_trends"]["avg_confidence"] == ("double precision", "YES")
     assert cols["job_runs"]["stats"][0] == "jsonb"
+    assert cols["job_runs"]["org_id"] == ("uuid", "YES")
+    assert cols["hiring_alerts"]["published_at"] == ("timestamp with time zone", "YES")
 
 
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     before = migrations.current(engine)
     after = migrations.upgrade(engine)
-    assert before == after == ["o0001", "s0001"]
+    assert before == after == ["o0002", "s0001"]
     with engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM opsmetrics_schema_version")).scalar()
     assert n == 2

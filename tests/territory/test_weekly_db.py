@@ -297,7 +297,7 @@ def test_critical_triggers_go_to_sns_one_message_per_organization(
     assert str(tb2) not in messages[str(b)]["Message"]
     assert messages[str(b)]["Subject"] == "1 critical hiring trigger, week ending 2026-03-15"
     attrs = messages[str(b)]["MessageAttributes"]
-    assert attrs["dedupe_key"]["Value"] == f"{b}:2026-03-15"
+    assert attrs["dedupe_key"]["Value"].startswith(f"{b}:2026-03-15:")
 
 
 def test_an_sns_failure_makes_the_run_partial_and_keeps_the_counters(
@@ -309,3 +309,78 @@ def test_an_sns_failure_makes_the_run_partial_and_keeps_the_counters(
     assert summary.runs[0].stats["failed_organizations"] == [str(weeks.org_a)]
     assert counters(db, weeks, S3)["G"] == (0, 1)  # committed all the same
     assert [r["status"] for r in ledger(db)] == ["partial"]
+
+
+def _alerts(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM hiring_alerts ORDER BY week_ending, org_id, recorded_at")
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def test_reruns_of_a_week_publish_its_alert_once(
+    aws: Any, weeks: Weeks, settings: Settings, db: Engine
+) -> None:
+    topic = boto3.client("sns", region_name="eu-west-2").create_topic(Name="hiring")["TopicArn"]
+    queue = _subscribed_queue(topic)
+    with_topic = replace(settings, hiring_alerts_topic_arn=topic)
+    published = []
+    for _ in range(4):
+        summary = run_weekly(db, with_topic, [S3])
+        assert summary.ok
+        published.append(summary.runs[0].stats["sns_messages_published"])
+    assert published == [1, 0, 0, 0]
+    received = [json.loads(m["Message"])["week_ending"] for m in _received(queue)]
+    assert received == ["2026-03-15"]
+    [row] = _alerts(db)
+    assert (row["week_ending"], row["critical_triggers"]) == (S3, 4)  # G and W: 2 each; H: 1 week
+    assert row["published_at"] is not None and row["message_id"]
+
+
+def test_a_failed_publish_is_retried_by_the_next_run_and_sent_once(
+    aws: Any, weeks: Weeks, settings: Settings, db: Engine
+) -> None:
+    topic = "arn:aws:sns:eu-west-2:123456789012:hiring"
+    run_weekly(db, settings, [S1, S2])  # no topic: nothing recorded
+    assert _alerts(db) == []
+    summary = run_weekly(db, replace(settings, hiring_alerts_topic_arn=topic), [S3])
+    assert summary.status == "partial"  # the topic does not exist yet
+    [unsent] = _alerts(db)
+    assert (unsent["week_ending"], unsent["published_at"]) == (S3, None)
+    boto3.client("sns", region_name="eu-west-2").create_topic(Name="hiring")
+    queue = _subscribed_queue(topic)
+    for _ in range(2):
+        assert run_weekly(db, replace(settings, hiring_alerts_topic_arn=topic), [S3]).ok
+    assert len(_received(queue)) == 1
+    [sent] = _alerts(db)
+    assert sent["content_hash"] == unsent["content_hash"] and sent["published_at"] is not None
+
+
+def test_recomputed_later_weeks_never_publish_and_corrections_do(
+    aws: Any, weeks: Weeks, settings: Settings, db: Engine
+) -> None:
+    topic = boto3.client("sns", region_name="eu-west-2").create_topic(Name="hiring")["TopicArn"]
+    queue = _subscribed_queue(topic)
+    with_topic = replace(settings, hiring_alerts_topic_arn=topic)
+    assert run_weekly(db, with_topic, [S1, S2, S3]).ok
+    assert len(_received(queue)) == 3
+    # A correction in S2: H's and G's weeks are cancelled. Rerunning S2 recomputes S3's counters
+    # (H from 3 weeks to 1: no longer critical at S3) but only S2's own alert, whose content
+    # changed (G's two critical triggers are gone), goes out again.
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE bookings SET status = 'cancelled' WHERE site_postcode IN ('m1 1aa', 'L11AB')"
+                " AND shift_date BETWEEN :a AND :b"
+            ),
+            {"a": S2 - timedelta(days=6), "b": S2},
+        )
+    runs.run("daily-territory-metrics", [S2], trigger="manual", engine=db, settings=settings)
+    summary = run_weekly(db, with_topic, [S2])
+    assert summary.ok and summary.runs[0].stats["weeks_recomputed"] == 1
+    assert counters(db, weeks, S3)["H"] == (1, 0) and counters(db, weeks, S3)["G"] == (0, 1)
+    messages = [json.loads(m["Message"]) for m in _received(queue)]
+    assert [(m["week_ending"], m["critical_triggers"]) for m in messages] == [("2026-03-08", 2)]
+    weeks_alerted = [r["week_ending"] for r in _alerts(db)]
+    assert weeks_alerted.count(S2) == 2 and weeks_alerted.count(S3) == 1
