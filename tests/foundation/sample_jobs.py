@@ -81,3 +81,9 @@ def failing_after_writing_job(ctx: JobContext) -> JobOutcome:
         raise RuntimeError("SNS is down")
 
     return JobOutcome(stats={}, rows_written=1, after_commit=notify)
+
+
+def fails_on_the_17th(ctx: JobContext) -> JobOutcome:
+    if ctx.target_date.day == 17:
+        return failing_job(ctx)
+    return write_job(ctx)
