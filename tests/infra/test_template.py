@@ -10,14 +10,18 @@ from typing import Any
 import pytest
 import yaml
 
+from opsmetrics.config import Settings
+from opsmetrics.jobs import JOBS
 from tests.infra.samcli import ROOT, TEMPLATE, sam_env, sam_python
 
 SCHEDULER_INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
-# logical id -> (code folder, schedule expression)
+# logical id -> (code folder, schedule expression), from the job model: the template follows it.
 JOB_FUNCTIONS = {
-    "DailyTerritoryMetricsFunction": ("daily_territory_metrics", "cron(0 3 * * ? *)"),
-    "WeeklyHiringTriggersFunction": ("weekly_hiring_triggers", "cron(0 4 ? * MON *)"),
-    "DailyTrendAggregationFunction": ("daily_trend_aggregation", "cron(0 3 * * ? *)"),
+    "".join(part.title() for part in job.folder.split("_")) + "Function": (
+        job.folder,
+        job.schedule,
+    )
+    for job in JOBS.values()
 }
 ALL_FUNCTIONS = [*JOB_FUNCTIONS, "ReportsFunction"]
 LAMBDA_MAX_TIMEOUT_S = 900
@@ -75,6 +79,8 @@ def test_globals(template: dict[str, Any]) -> None:
     assert env["DB_SECRET_ARN"] == {"Ref": "DatabaseSecretArn"}
     # credentials come from the secret, never the template (empty: a hook for sam local invoke)
     assert env["DATABASE_URL"] == ""
+    # the catch-up horizon of scheduled runs (CONTRACT §7) is the documented default
+    assert int(env["OPSMETRICS_CATCHUP_DAYS"]) == Settings().catchup_days
     # VPC only when subnets are given
     assert fn["VpcConfig"]["Fn::If"][0] == "UseVpc"
     assert fn["VpcConfig"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
