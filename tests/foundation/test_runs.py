@@ -137,7 +137,7 @@ def test_rerun_replaces_rather_than_adds(jobs: Engine, settings: Settings) -> No
     ("job", "dates", "org_id", "message"),
     [
         ("no-such-job", [D1], None, "unknown job"),
-        ("test-weekly", [D2], None, "Sundays"),  # D2 is a Monday
+        ("test-weekly", [D2], None, "week-ending Sunday"),  # D2 is a Monday
         ("test-write", [], None, "no dates"),
         ("test-write", [D1], "not-a-uuid", "UUID"),
         ("test-write", [D1], str(uuid.uuid4()), "unknown organization"),

@@ -159,9 +159,7 @@ def test_a_month_of_ticks_equals_a_clean_backfill(
     simulated = _snapshot(engine)
     messages = [json.loads(m["Message"]) for m in _received(queue)]
     received = Counter((m["org_id"], m["week_ending"]) for m in messages)
-    assert received == Counter(
-        {(str(o), s.isoformat()): 1 for o in orgs.values() for s in SUNDAYS}
-    )
+    assert received == Counter({(str(o), s.isoformat()): 1 for o in orgs.values() for s in SUNDAYS})
 
     # The same month, computed once in order on the corrected data.
     with engine.begin() as conn:

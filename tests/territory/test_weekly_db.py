@@ -371,8 +371,8 @@ def test_recomputed_later_weeks_never_publish_and_corrections_do(
     with db.begin() as conn:
         conn.execute(
             text(
-                "UPDATE bookings SET status = 'cancelled' WHERE site_postcode IN ('m1 1aa', 'L11AB')"
-                " AND shift_date BETWEEN :a AND :b"
+                "UPDATE bookings SET status = 'cancelled'"
+                " WHERE site_postcode IN ('m1 1aa', 'L11AB') AND shift_date BETWEEN :a AND :b"
             ),
             {"a": S2 - timedelta(days=6), "b": S2},
         )

@@ -10,6 +10,8 @@ A missing S-7 row counts as 0. Both statements use the same two conditions, belo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -69,68 +71,111 @@ def update_week(conn: Connection, sunday: date, org_id: uuid.UUID | None) -> dic
     return {k: int(v) for k, v in row.items()}
 
 
-# Gaps and islands: over the Sunday rows from S to the last Sunday, per territory, a streak
-# restarts at S (its counters are already right), where the condition fails (0), or where the
-# previous Sunday's row is missing (1). Within an island every row meets the condition, so a
-# counter is the island's first value plus the rows since.
+# Gaps and islands in one pass over the rows of S and the later computed Sundays, read in
+# (territory, date) order from the primary key. Per territory, a streak restarts at S (whose
+# counters are already right), where the condition fails (0 that week), or where the previous
+# computed Sunday is not the week before (1 that week). Every row after a restart meets the
+# condition and follows it by a week, so a counter is the restart's value plus the weeks since.
+# A restart is coded as week_number * STEP + value, so one running max per counter finds the
+# latest restart and its value (week_number counts weeks from S, so codes only grow).
+STEP = 1_000_000
+_RESTART = """max(CASE
+        WHEN metric_date = :day THEN {counter}
+        WHEN NOT {condition} THEN week * {step}
+        WHEN before IS DISTINCT FROM metric_date - 7 THEN week * {step} + 1
+    END) OVER w"""
 _FORWARD = """
-WITH sundays AS MATERIALIZED (
-    SELECT m.territory_id, m.metric_date, m.hiring_trigger_weeks, m.coverage_gap_weeks,
+WITH marked AS (
+    SELECT m.ctid AS row_id, m.metric_date, m.hiring_trigger_weeks, m.coverage_gap_weeks,
+           (m.metric_date - CAST(:day AS date)) / 7 AS week,
            {overloaded} AS overloaded, coalesce({gap}, false) AS gap,
-           lag(m.metric_date) OVER w AS before
+           m.territory_id, lag(m.metric_date) OVER w AS before
     FROM territory_metrics m
-    WHERE m.metric_date BETWEEN :day AND :last AND extract(isodow FROM m.metric_date) = 7
-          {org_filter}
+    WHERE m.metric_date = ANY(CAST(:sundays AS date[])) {org_filter}
     WINDOW w AS (PARTITION BY m.territory_id ORDER BY m.metric_date)
-), starts AS (
-    SELECT s.*,
-           (metric_date = :day OR NOT overloaded OR before IS DISTINCT FROM metric_date - 7)
-               AS hiring_start,
-           (metric_date = :day OR NOT gap OR before IS DISTINCT FROM metric_date - 7)
-               AS gap_start,
-           CASE WHEN metric_date = :day THEN hiring_trigger_weeks
-                WHEN overloaded THEN 1 ELSE 0 END AS hiring_first,
-           CASE WHEN metric_date = :day THEN coverage_gap_weeks
-                WHEN gap THEN 1 ELSE 0 END AS gap_first
-    FROM sundays s
-), islands AS (
-    SELECT st.*,
-           count(*) FILTER (WHERE hiring_start) OVER w AS hiring_island,
-           count(*) FILTER (WHERE gap_start) OVER w AS gap_island
-    FROM starts st
-    WINDOW w AS (PARTITION BY territory_id ORDER BY metric_date)
+), restarts AS (
+    SELECT row_id, metric_date, week, hiring_trigger_weeks, coverage_gap_weeks,
+           {hiring_restart} AS hiring_code,
+           {gap_restart} AS gap_code
+    FROM marked
+    -- ROWS, not the default RANGE: a date is unique per territory, and RANGE's search for
+    -- peer rows costs about as much as the maxima themselves
+    WINDOW w AS (PARTITION BY territory_id ORDER BY metric_date ROWS UNBOUNDED PRECEDING)
 ), counted AS (
-    SELECT territory_id, metric_date,
-           first_value(hiring_first) OVER hw + row_number() OVER hw - 1 AS hiring,
-           first_value(gap_first) OVER gw + row_number() OVER gw - 1 AS gap
-    FROM islands
-    WINDOW hw AS (PARTITION BY territory_id, hiring_island ORDER BY metric_date),
-           gw AS (PARTITION BY territory_id, gap_island ORDER BY metric_date)
+    SELECT row_id, hiring_trigger_weeks, coverage_gap_weeks,
+           mod(hiring_code, {step}) + week - hiring_code / {step} AS hiring,
+           mod(gap_code, {step}) + week - gap_code / {step} AS gap
+    FROM restarts
+    WHERE metric_date > :day
 ), changed AS (
+    -- Only rows whose counters move are written, found again by their physical address in the
+    -- same snapshot: a rerun with nothing to change writes nothing.
     UPDATE territory_metrics m
     SET hiring_trigger_weeks = c.hiring, coverage_gap_weeks = c.gap
-    FROM counted c
-    WHERE c.metric_date > :day AND m.territory_id = c.territory_id
-      AND m.metric_date = c.metric_date
-      AND (m.hiring_trigger_weeks, m.coverage_gap_weeks) IS DISTINCT FROM (c.hiring, c.gap)
+    FROM (SELECT * FROM counted
+          WHERE (hiring_trigger_weeks, coverage_gap_weeks) IS DISTINCT FROM (hiring, gap)) c
+    WHERE m.ctid = c.row_id
     RETURNING 1
 )
-SELECT (SELECT count(DISTINCT metric_date) FROM sundays WHERE metric_date > :day)
-           AS weeks_recomputed,
-       (SELECT count(*) FROM changed) AS counters_changed
+SELECT count(*) AS counters_changed FROM changed
 """
+# For this statement only (restored after it): JIT compiles this statement for longer than it
+# runs; the window's sort fits in memory; and the rows to change are found again by address
+# (Tid Scan), not by hashing the whole table, which the planner would pick from its estimate.
+FORWARD_SETTINGS = {
+    "jit": "off",
+    "work_mem": "128MB",
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+}
+
+
+def forward_sql(org_id: uuid.UUID | None, params: dict[str, Any]) -> str:
+    return _FORWARD.format(
+        overloaded=OVERLOADED_SQL,
+        gap=GAP_SQL,
+        org_filter=_org_filter(org_id, "m", params),
+        step=STEP,
+        hiring_restart=_RESTART.format(
+            counter="hiring_trigger_weeks", condition="overloaded", step=STEP
+        ),
+        gap_restart=_RESTART.format(counter="coverage_gap_weeks", condition="gap", step=STEP),
+    )
 
 
 def carry_forward(
-    conn: Connection, sunday: date, last: date | None, org_id: uuid.UUID | None
+    conn: Connection, sunday: date, later: list[date], org_id: uuid.UUID | None
 ) -> dict[str, int]:
-    """Recompute the counters of every Sunday after `sunday` up to `last`, in one statement, from
-    `sunday`'s (already updated) counters. Nothing to do when `last` is not after `sunday`."""
-    if last is None or last <= sunday:
+    """Recompute the counters of the `later` computed Sundays from `sunday`'s (already updated)
+    counters, in one statement."""
+    later = sorted(d for d in later if d > sunday)
+    if not later:
         return {"weeks_recomputed": 0, "counters_changed": 0}
-    params: dict[str, Any] = {"day": sunday, "last": last}
-    sql = _FORWARD.format(
-        overloaded=OVERLOADED_SQL, gap=GAP_SQL, org_filter=_org_filter(org_id, "m", params)
-    )
-    row = conn.execute(text(sql), params).mappings().one()
-    return {k: int(v) for k, v in row.items()}
+    params: dict[str, Any] = {"day": sunday, "sundays": [d.isoformat() for d in [sunday, *later]]}
+    sql = forward_sql(org_id, params)
+    with local_settings(conn, FORWARD_SETTINGS):
+        changed = int(conn.execute(text(sql), params).scalar_one())
+    return {"weeks_recomputed": len(later), "counters_changed": changed}
+
+
+@contextmanager
+def local_settings(conn: Connection, settings: dict[str, str]) -> Iterator[None]:
+    """Settings for the statements inside, then back to what they were in the transaction."""
+    names, values = list(settings), list(settings.values())
+    before = conn.execute(
+        text(
+            "SELECT n, current_setting(n), set_config(n, v, true)"
+            " FROM unnest(CAST(:n AS text[]), CAST(:v AS text[])) AS x(n, v)"
+        ),
+        {"n": names, "v": values},
+    ).all()
+    try:
+        yield
+    finally:
+        conn.execute(
+            text(
+                "SELECT set_config(n, v, true)"
+                " FROM unnest(CAST(:n AS text[]), CAST(:v AS text[])) AS x(n, v)"
+            ),
+            {"n": [r[0] for r in before], "v": [r[1] for r in before]},
+        )

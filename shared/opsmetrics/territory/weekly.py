@@ -65,8 +65,8 @@ def compute(ctx: JobContext) -> JobOutcome:
         stats["daily_rows_computed"] = 0
     stats.update(streaks.update_week(ctx.conn, sunday, org_id))
     # CONTRACT §7: later computed weeks never keep counting a streak this week no longer has.
-    last = ledger.latest_computed_after(ctx.conn, ctx.job, sunday, org_id)
-    stats.update(streaks.carry_forward(ctx.conn, sunday, last, org_id))
+    later = ledger.computed_after(ctx.conn, ctx.job, sunday, org_id)
+    stats.update(streaks.carry_forward(ctx.conn, sunday, later, org_id))
 
     triggers = evaluate(read_figures(ctx.conn, sunday, org_id=org_id, where=TRIGGER_CANDIDATES))
     counts = count_by_severity(triggers)

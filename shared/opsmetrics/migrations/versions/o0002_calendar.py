@@ -4,6 +4,7 @@
   stats into a real, indexed column; existing rows keep theirs.
 - job_runs.request_id / request_kind: the request a run belonged to (one schedule tick, a
   backfill, a catch-up...), so that `opsmetrics runs` can show the dates of one request together.
+- territory_metrics (metric_date): the weekly chain reads many Sundays' rows at once.
 - hiring_alerts: one row per organization, Sunday and alert content, recorded in the weekly job's
   transaction and marked published after SNS accepted it.
 
@@ -38,6 +39,10 @@ def upgrade() -> None:
             WHERE org_id IS NOT NULL;
         CREATE INDEX job_runs_request_idx ON job_runs (request_id) WHERE request_id IS NOT NULL;
 
+        -- The weekly chain reads the rows of many Sundays at once (territory/streaks.py): rows of
+        -- a date are written together, so an index on the date reads only those pages.
+        CREATE INDEX territory_metrics_date_idx ON territory_metrics (metric_date);
+
         CREATE TABLE hiring_alerts (
             org_id uuid NOT NULL,
             week_ending date NOT NULL,
@@ -59,6 +64,7 @@ def downgrade() -> None:
     op.execute(
         """
         DROP TABLE hiring_alerts;
+        DROP INDEX territory_metrics_date_idx;
         DROP INDEX job_runs_succeeded_idx, job_runs_started_idx, job_runs_running_idx,
             job_runs_org_idx, job_runs_request_idx;
         ALTER TABLE job_runs DROP COLUMN org_id, DROP COLUMN request_id,
