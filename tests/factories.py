@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -48,3 +49,37 @@ def job_runs(engine: Engine, order: str = "started_at, target_date") -> list[dic
             text(f"SELECT *, finished_at IS NOT NULL AS done FROM job_runs ORDER BY {order}")
         ).mappings()
         return [dict(r) for r in rows]
+
+
+# When a recorded run finished unless told otherwise: a fixed moment, so `as_of` is exact.
+RUN_FINISHED = datetime(2026, 1, 1, 3, 0, 12, tzinfo=UTC)
+
+
+def record_run(
+    conn: Connection,
+    job: str,
+    day: date,
+    org_id: uuid.UUID | None = None,
+    status: str = "succeeded",
+    finished_at: datetime = RUN_FINISHED,
+) -> uuid.UUID:
+    """One job_runs row, as a finished run of `job` for `day` would leave it (the ledger the
+    reports read, built by hand); `org_id` limits it to one organization."""
+    run_id = uuid.uuid4()
+    insert_rows(
+        conn,
+        "job_runs",
+        [
+            {
+                "id": run_id,
+                "job": job,
+                "target_date": day,
+                "trigger": "manual",
+                "status": status,
+                "started_at": finished_at - timedelta(seconds=5),
+                "finished_at": finished_at,
+                "org_id": org_id,
+            }
+        ],
+    )
+    return run_id

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
+from opsmetrics import ledger_cli
 from opsmetrics.errors import BadRequest, ConfigError, JobAlreadyRunning, NotFound, OpsmetricsError
 
 EXIT_FAILED = 1
@@ -111,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=FORMATS, default="table")
 
+    ledger_cli.add_commands(sub, _date_arg, _positive_int)
+
     serve = sub.add_parser("serve", help="serve the HTTP reports locally (functions-framework)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_positive_int, default=8080)
@@ -121,10 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", help="daily_territory_metrics | weekly_hiring_triggers | ...")
     invoke.add_argument("--event", required=True, help="path of an event JSON file")
 
-    token = sub.add_parser("token", help="mint a local bearer token for the HTTP reports")
-    token.add_argument("--org", required=True, help="organization id the token speaks for")
+    token = sub.add_parser("token", help="mint a local bearer token for the HTTP API")
     token.add_argument(
-        "--scope", default="reports:read reports:refresh", help="space-separated scopes"
+        "--org",
+        help="organization id the token speaks for (without it: an operator token, every"
+        " organization, for the job routes)",
+    )
+    token.add_argument(
+        "--scope",
+        action="append",
+        help="a scope (repeat it, or give several separated by spaces); default: reports:read"
+        " reports:refresh with --org, jobs:read jobs:run without",
     )
     token.add_argument("--ttl", type=_positive_int, default=3600, help="seconds until it expires")
     return parser
@@ -283,6 +293,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         limit=args.limit,
         cursor=args.cursor,
         include_low_volume=args.include_low_volume,
+        today=_today(),
     )
     with engine.connect() as conn:
         report = build(conn, args.name, params)
@@ -311,9 +322,17 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from opsmetrics.reports.auth import mint_token
+    from opsmetrics.reports.auth import (
+        OPERATOR_DEFAULT_SCOPES,
+        ORG_DEFAULT_SCOPES,
+        mint_token,
+    )
 
-    print(mint_token(org_id=args.org, scopes=args.scope.split(), ttl_s=args.ttl))
+    if args.scope:  # each --scope may itself hold several, space-separated
+        scopes = [s for given in args.scope for s in given.split()]
+    else:
+        scopes = list(ORG_DEFAULT_SCOPES if args.org else OPERATOR_DEFAULT_SCOPES)
+    print(mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl))
     return 0
 
 
@@ -322,6 +341,8 @@ COMMANDS = {
     "seed": cmd_seed,
     "run": cmd_run,
     "report": cmd_report,
+    "runs": ledger_cli.cmd_runs,
+    "status": ledger_cli.cmd_status,
     "serve": cmd_serve,
     "demo": cmd_demo,
     "invoke": cmd_invoke,

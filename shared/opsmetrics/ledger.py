@@ -203,20 +203,19 @@ def due(
     return found
 
 
-def latest_computed_after(
-    conn: Connection, job: str, after: date, org_id: uuid.UUID | None
-) -> date | None:
-    """The latest target date after `after` whose run of `job` committed its outputs (succeeded,
-    or partial) for any organization in the scope: what a forward recompute must reach."""
+def computed_after(conn: Connection, job: str, after: date, org_id: uuid.UUID | None) -> list[date]:
+    """The target dates after `after` whose run of `job` committed its outputs (succeeded, or
+    partial) for any organization in the scope: what a forward recompute goes through."""
     scope = "" if org_id is None else "AND (r.org_id IS NULL OR r.org_id = :org_id)"
-    value = conn.execute(
+    found = conn.execute(
         text(
-            "SELECT max(r.target_date) FROM job_runs r WHERE r.job = :job"
+            "SELECT DISTINCT r.target_date FROM job_runs r WHERE r.job = :job"
             f" AND r.status IN ('succeeded', 'partial') AND r.target_date > :after {scope}"
+            " ORDER BY 1"
         ),
         {"job": job, "after": after, "org_id": org_id},
-    ).scalar()
-    return value if isinstance(value, date) else None
+    )
+    return [row[0] for row in found]
 
 
 @dataclass(frozen=True)
@@ -258,3 +257,20 @@ def is_stale(conn: Connection, spec: Job, today: date, org_id: uuid.UUID | None)
     """CONTRACT §7: the job's expected latest date (its usual target for today) has no
     succeeded run covering the scope."""
     return latest_succeeded(conn, spec.name, org_id, on=spec.target_for(today)) is None
+
+
+def succeeded_between(
+    conn: Connection, job: str, org_id: uuid.UUID | None, start: date, end: date
+) -> dict[date, datetime]:
+    """The dates in [start, end] with a succeeded run of `job` covering the scope, each with
+    when its latest such run finished (a range report's dates and `as_of`)."""
+    found = conn.execute(
+        text(
+            "SELECT r.target_date, max(r.finished_at) AS finished_at FROM job_runs r"
+            " WHERE r.job = :job AND r.status = 'succeeded'"
+            f" AND r.target_date BETWEEN :start AND :end AND {_scope(org_id)}"
+            " GROUP BY r.target_date"
+        ),
+        {"job": job, "org_id": org_id, "start": start, "end": end},
+    )
+    return {row.target_date: row.finished_at for row in found}

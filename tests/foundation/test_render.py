@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from opsmetrics.errors import BadRequest
-from opsmetrics.reports.model import Report
+from opsmetrics.reports.model import Report, ReportFreshness
 from opsmetrics.reports.render import render, table_columns
 
 ORG = uuid.UUID("00000000-0000-0000-0000-00000000000a")
@@ -80,3 +80,22 @@ def test_table_says_when_rows_were_left_out(extra: dict[str, object], footer: st
 def test_unknown_format_is_a_bad_request() -> None:
     with pytest.raises(BadRequest, match="format"):
         render(_report(), "xml")
+
+
+def test_as_of_and_stale_in_json_and_the_table_header() -> None:
+    # 04:00:12.345 at UTC+1 is 03:00:12 UTC; JSON says so to the second, with a Z.
+    finished = datetime(2026, 11, 23, 4, 0, 12, 345678, tzinfo=timezone(timedelta(hours=1)))
+    report = _report()
+    weekly = "weekly-hiring-triggers"
+    report.freshness = ReportFreshness(finished, True, weekly, date(2026, 11, 29))
+    doc = json.loads(render(report, "json"))
+    assert (doc["as_of"], doc["stale"]) == ("2026-11-23T03:00:12Z", True)
+    lines = render(report, "table").splitlines()
+    assert lines[:2] == [
+        "sample — 2026-11-22 (as of 2026-11-23T03:00:12Z)",
+        "  stale: yes: weekly-hiring-triggers has not computed 2026-11-29",
+    ]
+    report.freshness = ReportFreshness(finished, False, weekly, date(2026, 11, 22))
+    assert render(report, "table").splitlines()[1] == "  stale: no"
+    assert "as_of" not in render(report, "csv")  # CSV has nowhere to put them
+    assert json.loads(render(_report(), "json"))["as_of"] is None  # a report without a ledger

@@ -88,9 +88,9 @@ def test_unsigned_and_claimless_tokens_are_refused() -> None:
     no_exp = jwt.encode({"org_id": str(ORG)}, SECRET, algorithm="HS256")
     with pytest.raises(Unauthorized, match="exp"):
         _verify(config, no_exp)
-    no_org = jwt.encode({"exp": int(time.time()) + 60, "scope": "reports:read"}, SECRET)
+    null_org = jwt.encode({"exp": int(time.time()) + 60, "org_id": None}, SECRET)
     with pytest.raises(Unauthorized, match="org_id"):
-        _verify(config, no_org)
+        _verify(config, null_org)  # a claim that is there must be usable: never "everyone"
     bad_org = jwt.encode({"exp": int(time.time()) + 60, "org_id": "acme"}, SECRET)
     with pytest.raises(Unauthorized, match="UUID"):
         _verify(config, bad_org)

@@ -41,7 +41,6 @@ def test_lambda_without_authorizer_claims_is_401(world: World) -> None:
 @pytest.mark.parametrize(
     "claims",
     [
-        {"sub": "user-1", "scope": "reports:read"},  # no org_id
         {"sub": "user-1", "scope": "reports:read", "org_id": "acme"},  # not a UUID
         {"sub": "user-1", "scope": "reports:read", "org_id": ""},
     ],
@@ -51,6 +50,14 @@ def test_lambda_claims_without_a_usable_org_are_401(world: World, claims: dict[s
     answer = invoke(lambda_handler, event)
     assert answer.status == 401
     assert "org_id" in answer.error
+
+
+def test_lambda_operator_claims_read_no_report(world: World) -> None:
+    """No org_id claim at all is an operator token: the job routes' caller, never a report's."""
+    claims = {"sub": "user-1", "scope": "reports:read"}
+    answer = invoke(lambda_handler, http_event("GET", "/reports/territories", claims=claims))
+    assert answer.status == 403
+    assert "org_id" in answer.error and "/jobs" in answer.error
 
 
 def test_lambda_takes_scopes_from_the_authorizer_list_too(world: World) -> None:
@@ -110,7 +117,9 @@ def test_server_refuses_bad_tokens(server: ServerDoor, world: World) -> None:
     assert _get(server, jwt.encode(good, "x" * 40, algorithm="HS256")) == 401  # other key
     assert _get(server, jwt.encode({**good, "exp": now - 120}, TEST_SECRET)) == 401  # expired
     no_org = {k: v for k, v in good.items() if k != "org_id"}
-    assert _get(server, jwt.encode(no_org, TEST_SECRET)) == 401
+    assert _get(server, jwt.encode(no_org, TEST_SECRET)) == 403  # an operator token: no reports
+    assert _get(server, jwt.encode({**good, "org_id": ""}, TEST_SECRET)) == 401
+    assert _get(server, jwt.encode({**good, "org_id": None}, TEST_SECRET)) == 401
     assert _get(server, jwt.encode(good, "", algorithm="none")) == 401
     basic = server.raw("GET", "/reports/territories", {"Authorization": "Basic dTpw"})
     assert basic.status == 401

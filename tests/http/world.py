@@ -15,6 +15,8 @@ B at D:
   B15 2   West Midl.   0  0 0  NULL   NULL    0.00  0 0  no  no
 A at D-7 (only SW1A 1 and EC1V 9): 5 5 0 0.00 100.00 100.00 weeks 2 1 / 4 4 0 ... weeks 4 0.
 Trends: A on D-1 (3 classifications) and D (10); B on D (7).
+The ledger (job_runs, RUNS): each job succeeded, for every organization, on the dates above, at
+03:00:12 UTC the next day (the weekly job at 04:00:12), so reports without a date read D.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tests.factories import insert_rows, org
+from tests.factories import insert_rows, org, record_run
 
 D = date(2026, 11, 22)  # a Sunday
 WEEK_BEFORE = D - timedelta(days=7)
@@ -39,6 +41,7 @@ class World:
     org_a: uuid.UUID
     org_b: uuid.UUID
     territories: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)  # (org, sector)
+    run_ids: set[uuid.UUID] = field(default_factory=set)  # the job_runs rows of RUNS
 
     def tid(self, who: str, sector: str) -> uuid.UUID:
         return self.territories[(who, sector)]
@@ -48,6 +51,22 @@ class World:
 
 
 _NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+def finished(day: date, hour: int = 3) -> datetime:
+    """When the world's run of `day` finished: the next day at hour:00:12 UTC."""
+    return datetime(day.year, day.month, day.day, hour, 0, 12, tzinfo=UTC) + timedelta(days=1)
+
+
+# (job, date, finished_at): the succeeded runs behind the world's output rows.
+RUNS = [
+    ("daily-territory-metrics", WEEK_BEFORE, finished(WEEK_BEFORE)),
+    ("daily-territory-metrics", D, finished(D)),
+    ("weekly-hiring-triggers", WEEK_BEFORE, finished(WEEK_BEFORE, 4)),
+    ("weekly-hiring-triggers", D, finished(D, 4)),
+    ("daily-trend-aggregation", D - timedelta(days=1), finished(D - timedelta(days=1))),
+    ("daily-trend-aggregation", D, finished(D)),
+]
 
 
 def _metric(
@@ -175,4 +194,5 @@ def load(conn: Connection) -> World:
             },
         ],
     )
+    world.run_ids = {record_run(conn, job, day, finished_at=at) for job, day, at in RUNS}
     return world

@@ -225,7 +225,27 @@ def test_reports_http_api(template: dict[str, Any]) -> None:
         ("GET", "/openapi.json", "NONE"),
         ("GET", "/reports/{name}", "ReportsJwtAuthorizer", "reports:read"),
         ("POST", "/reports/{name}/refresh", "ReportsJwtAuthorizer", "reports:refresh"),
+        ("GET", "/jobs/status", "ReportsJwtAuthorizer", "jobs:read"),
+        ("GET", "/jobs/runs", "ReportsJwtAuthorizer", "jobs:read"),
+        ("POST", "/jobs/{job}/runs", "ReportsJwtAuthorizer", "jobs:run"),
     }
+
+
+def test_every_http_route_of_the_table_reaches_the_function(template: dict[str, Any]) -> None:
+    """API Gateway only forwards the routes the template declares: each route of the one routing
+    table has an event (its {parameters} as API Gateway spells them), with the route's scope."""
+    from opsmetrics.reports.routes import ROUTES
+
+    declared = {}
+    for event in props(template, "ReportsFunction")["Events"].values():
+        p = event["Properties"]
+        declared[(p["Method"], p["Path"])] = p["Auth"].get("AuthorizationScopes", [])
+    for route in ROUTES:
+        path = route.path
+        if route.report is not None:  # the report routes share one event per shape
+            path = path.replace(f"/reports/{route.report}", "/reports/{name}")
+        assert (route.method, path) in declared, (route.method, route.path)
+        assert declared[(route.method, path)] == ([route.scope] if route.scope else [])
 
 
 # ---- the template SAM generates (samtranslator from the SAM CLI's environment) ----------------

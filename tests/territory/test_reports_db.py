@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
-from opsmetrics.errors import BadRequest
+from opsmetrics.errors import BadRequest, NotFound
 from opsmetrics.reports.model import Report, ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.territory.figures import read_figures
@@ -153,7 +153,8 @@ def test_latest_date_per_organization(world: World, db: Engine, settings: Settin
     runs.run(DAILY, [day(1)], trigger="manual", engine=db, settings=settings, org_id=world.org_a)
     assert report(db, "territories", org_id=world.org_a).date == day(1)
     assert report(db, "territories", org_id=world.org_b).date == D
-    assert report(db, "territories").date == day(1)
+    # Every organization: day(1) was computed for A only, so D is the latest computed for all.
+    assert report(db, "territories").date == D
     older = report(db, "territories", org_id=world.org_a, date=D)
     assert older.date == D and len(older.rows) == 4
 
@@ -183,19 +184,29 @@ def test_weekly_reports_wait_for_the_weekly_job(db: Engine, settings: Settings) 
     assert report(db, "coverage-gaps", org_id=w.org_a).date == S3
 
 
-def test_weekly_reports_fall_back_to_rows_when_the_weekly_job_never_ran(
+def test_weekly_reports_never_fall_back_to_rows_when_the_weekly_job_never_ran(
     db: Engine, settings: Settings
 ) -> None:
     w = build_weeks(db)
     runs.run(DAILY, [S2, S3], trigger="manual", engine=db, settings=settings)
-    assert report(db, "hiring-triggers", org_id=w.org_a).date == S3
+    # S3's rows exist, with counters the weekly job never set: not computed, not a report.
+    for name in ("hiring-triggers", "coverage-gaps"):
+        with pytest.raises(NotFound) as caught:
+            report(db, name, org_id=w.org_a)
+        assert str(caught.value).endswith(": run `opsmetrics run weekly-hiring-triggers`")
+    assert report(db, "territories", org_id=w.org_a).date == S3
 
 
 def test_no_data_yet(db: Engine) -> None:
-    for name in ("territories", "hiring-triggers", "coverage-gaps"):
-        r = report(db, name)
-        assert (r.date, r.rows) == (None, [])
-    assert report(db, "territories").summary["total"] == 0
+    for name, job in (
+        ("territories", DAILY),
+        ("hiring-triggers", "weekly-hiring-triggers"),
+        ("coverage-gaps", "weekly-hiring-triggers"),
+    ):
+        with pytest.raises(NotFound, match=f"^{name} has no computed date on or before "):
+            report(db, name)
+        with pytest.raises(NotFound, match=f"run `opsmetrics run {job}`$"):
+            report(db, name)
 
 
 # --- hiring triggers and coverage gaps ---------------------------------------------------------
@@ -317,4 +328,6 @@ def test_reports_of_an_unknown_organization_are_empty_not_errors(weeks: Weeks, d
     # (the front doors check the organization exists; the builders just find nothing)
     other = uuid.UUID(int=7)
     assert report(db, "coverage-gaps", org_id=other).rows == []
-    assert report(db, "territories", org_id=other).date is None
+    # The runs covered every organization: the latest daily one (Monday 16th) is its date too.
+    unknown = report(db, "territories", org_id=other)
+    assert (unknown.date, unknown.rows) == (S3.replace(day=16), [])

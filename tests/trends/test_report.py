@@ -21,11 +21,11 @@ from sqlalchemy import Engine
 from opsmetrics import runs
 from opsmetrics.cli import main
 from opsmetrics.config import Settings
-from opsmetrics.errors import BadRequest
+from opsmetrics.errors import BadRequest, NotFound
 from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.trends.reports import COLUMNS
-from tests.factories import org
+from tests.factories import org, record_run
 from tests.trends import fixture as fx
 
 D_1, D, D1 = date(2026, 3, 9), fx.D, date(2026, 3, 11)
@@ -92,7 +92,7 @@ def test_one_organization_over_a_range(three_days: fx.Orgs, db_env: Engine) -> N
     assert s["escalation_counts"] == {"critical": 2, "high": 2, "low": 1, "medium": 1}
 
 
-def test_default_range_is_the_week_ending_at_the_latest_day_with_data(
+def test_default_range_is_the_week_ending_at_the_latest_day_computed(
     three_days: fx.Orgs, db_env: Engine
 ) -> None:
     report = _report(db_env, org_id=three_days.small)
@@ -103,6 +103,8 @@ def test_default_range_is_the_week_ending_at_the_latest_day_with_data(
     assert report["summary"]["days"] == 7  # type: ignore[index]
     assert report["summary"]["days_with_data"] == 3  # type: ignore[index]
     assert report["summary"]["total_classifications"] == 0 + 3 + 0  # type: ignore[index]
+    not_computed = ["2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"]
+    assert report["dates_not_computed"] == not_computed
 
 
 def test_one_date_for_every_organization(three_days: fx.Orgs, db_env: Engine) -> None:
@@ -120,11 +122,22 @@ def test_one_date_for_every_organization(three_days: fx.Orgs, db_env: Engine) ->
 def test_a_range_without_rows_and_a_database_without_trends(db_env: Engine) -> None:
     with db_env.begin() as conn:
         acme = org(conn, "Acme")
-    empty = _report(db_env, org_id=acme)
-    assert empty["date"] is None and empty["rows"] == []
-    assert empty["summary"]["total_classifications"] == 0  # type: ignore[index]
-    asked = _report(db_env, org_id=acme, date=D)
-    assert asked["date"] == "2026-03-10" and asked["rows"] == []
+    with pytest.raises(NotFound) as nothing:
+        _report(db_env, org_id=acme)
+    assert str(nothing.value).startswith("trends has no computed date on or before ")
+    assert str(nothing.value).endswith(": run `opsmetrics run daily-trend-aggregation`")
+    with pytest.raises(NotFound) as asked:
+        _report(db_env, org_id=acme, date=D)
+    assert str(asked.value) == (
+        "trends for 2026-03-10 was not computed:"
+        " run `opsmetrics run daily-trend-aggregation --date 2026-03-10`"
+    )
+    with db_env.begin() as conn:
+        record_run(conn, "daily-trend-aggregation", D)
+    # Computed, with nothing to count that day: a row-less report, not an error.
+    computed = _report(db_env, org_id=acme, date=D)
+    assert computed["date"] == "2026-03-10" and computed["rows"] == []
+    assert computed["summary"]["total_classifications"] == 0  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

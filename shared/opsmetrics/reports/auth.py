@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsmetrics.errors import BadRequest, ConfigError, Unauthorized
+from opsmetrics.errors import BadRequest, ConfigError, Forbidden, Unauthorized
 from opsmetrics.reports.messages import Identity
 from opsmetrics.reports.problems import MissingScope, MissingToken
 
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 READ_SCOPE = "reports:read"
 REFRESH_SCOPE = "reports:refresh"
+JOBS_READ_SCOPE = "jobs:read"
+JOBS_RUN_SCOPE = "jobs:run"
+# What `opsmetrics token` grants when no --scope is given.
+ORG_DEFAULT_SCOPES = (READ_SCOPE, REFRESH_SCOPE)
+OPERATOR_DEFAULT_SCOPES = (JOBS_READ_SCOPE, JOBS_RUN_SCOPE)
 ORG_CLAIM = "org_id"
 # Documented, deliberately public: used only by `opsmetrics token` and by `opsmetrics serve` on a
 # loopback address when no key is configured, and announced with a warning each time.
@@ -114,14 +119,21 @@ def scopes_of(value: Any) -> set[str]:
 
 
 def identity_from_claims(claims: Mapping[str, Any], extra_scopes: Iterable[str] = ()) -> Identity:
-    """The identity a verified token speaks for. No usable org_id claim means no identity."""
-    raw_org = claims.get(ORG_CLAIM)
-    if not isinstance(raw_org, str) or not raw_org.strip():
-        raise Unauthorized(f"the token carries no {ORG_CLAIM} claim")
-    try:
-        org_id = uuid.UUID(raw_org.strip())
-    except ValueError:
-        raise Unauthorized(f"the token's {ORG_CLAIM} claim is not a UUID") from None
+    """The identity a verified token speaks for.
+
+    No org_id claim at all: an operator (every organization; the job routes' scopes decide
+    what it may do). A claim that is there but unusable (empty, null, not a UUID) is refused:
+    a malformed organization must never widen into every organization.
+    """
+    org_id = None
+    if ORG_CLAIM in claims:
+        raw_org = claims[ORG_CLAIM]
+        if not isinstance(raw_org, str) or not raw_org.strip():
+            raise Unauthorized(f"the token's {ORG_CLAIM} claim is empty")
+        try:
+            org_id = uuid.UUID(raw_org.strip())
+        except ValueError:
+            raise Unauthorized(f"the token's {ORG_CLAIM} claim is not a UUID") from None
     scopes = scopes_of(claims.get("scope")) | scopes_of(claims.get("scp")) | set(extra_scopes)
     subject = claims.get("sub")
     return Identity(org_id, frozenset(scopes), subject if isinstance(subject, str) else None)
@@ -130,6 +142,16 @@ def identity_from_claims(claims: Mapping[str, Any], extra_scopes: Iterable[str] 
 def require_scope(identity: Identity, scope: str) -> None:
     if scope not in identity.scopes:
         raise MissingScope(scope)
+
+
+def require_org(identity: Identity) -> uuid.UUID:
+    """The caller's organization; an operator token (no org_id claim) has none: 403."""
+    if identity.org_id is None:
+        raise Forbidden(
+            f"this route serves one organization's data and the token has no {ORG_CLAIM} claim"
+            " (an operator token is for the /jobs routes)"
+        )
+    return identity.org_id
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -217,19 +239,22 @@ class TokenVerifier:
 
 def mint_token(
     *,
-    org_id: str | uuid.UUID,
+    org_id: str | uuid.UUID | None,
     scopes: Iterable[str],
     ttl_s: int,
     config: AuthConfig | None = None,
     now: float | None = None,
 ) -> str:
-    """An HS256 token for `org_id` signed with the configured secret (for local use and tests)."""
+    """An HS256 token for `org_id` signed with the configured secret (for local use and tests).
+    Without `org_id`: an operator token, with no org_id claim at all."""
     import jwt
 
-    try:
-        org = uuid.UUID(str(org_id).strip())
-    except ValueError:
-        raise BadRequest(f"organization id must be a UUID, got {org_id!r}") from None
+    org = None
+    if org_id is not None:
+        try:
+            org = uuid.UUID(str(org_id).strip())
+        except ValueError:
+            raise BadRequest(f"organization id must be a UUID, got {org_id!r}") from None
     if ttl_s < 1:
         raise BadRequest(f"ttl must be at least 1 second, got {ttl_s}")
     if config is None:
@@ -242,12 +267,13 @@ def mint_token(
         )
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
-        "sub": f"local:{org}",
-        ORG_CLAIM: str(org),
+        "sub": f"local:{org}" if org else "local:operator",
         "scope": " ".join(dict.fromkeys(scopes)),
         "iat": issued,
         "exp": issued + ttl_s,
     }
+    if org is not None:
+        claims[ORG_CLAIM] = str(org)
     if config.issuer:
         claims["iss"] = config.issuer
     if config.audience:

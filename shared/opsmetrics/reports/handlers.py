@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
+from email.utils import format_datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -71,10 +72,13 @@ def get_report(call: Call, services: Services) -> Response:
     from opsmetrics.reports.registry import build
 
     name = _report_name(call)
-    params = report_params(name, call.values, call.org_id)
+    today = services.today()
+    params = report_params(name, call.values, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
     cache = answers()
-    key = (call.route.path, call.org_id, fmt, tuple(sorted(call.values.items())))
+    # `today` is part of the key: `stale` (and the default date) change with it, not only with
+    # the outputs' version (the job_runs ledger, which moves with `as_of`).
+    key = (call.route.path, call.org_id, fmt, today, tuple(sorted(call.values.items())))
     with services.engine().connect() as conn:
         version = caching.outputs_version(conn) if cache.enabled else ()
         kept = cache.get(key, version)
@@ -122,13 +126,15 @@ def refresh_report(call: Call, services: Services) -> Response:
         org_id=call.org_id,
         today=today,
     )
-    outcome = summary.runs[0]
-    if outcome.status != "succeeded":
+    # The weekly chain may have run earlier missing Sundays first; the target's run is last.
+    outcome = summary.runs[-1]
+    if not summary.ok:
+        bad = next(r for r in summary.runs if r.status != "succeeded")
         raise RefreshFailed(
-            f"recomputing {job} for {target} ended {outcome.status} (job run {outcome.run_id});"
+            f"recomputing {job} for {bad.target_date} ended {bad.status} (job run {bad.run_id});"
             " the previous figures stand"
         )
-    params = report_params(name, {**call.values, "date": target}, call.org_id)
+    params = report_params(name, {**call.values, "date": target}, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
     response = report_response(call, _read(name, params, services), caching.NO_STORE, fmt)
     response.headers["X-Job-Run-Id"] = str(outcome.run_id)
@@ -158,8 +164,11 @@ def _check_org_known(engine: Engine, org_id: uuid.UUID) -> None:
         raise Forbidden(f"organization {org_id} (from the token) is not known here")
 
 
-def report_params(name: str, values: dict[str, Any], org_id: uuid.UUID) -> ReportParams:
-    """Checked query values -> the builder's parameters, with the caller's organization.
+def report_params(
+    name: str, values: dict[str, Any], org_id: uuid.UUID, *, today: date | None = None
+) -> ReportParams:
+    """Checked query values -> the builder's parameters, with the caller's organization and the
+    door's `today` (UTC).
 
     The builders check how the values combine (a trends range, a cursor's date); only the rule
     that weekly reports take a Sunday is checked here, so that the message names `date`.
@@ -181,6 +190,7 @@ def report_params(name: str, values: dict[str, Any], org_id: uuid.UUID) -> Repor
         limit=values.get("limit"),
         cursor=values.get("cursor"),
         include_low_volume=bool(values.get("include_low_volume")),
+        today=today,
     )
 
 
@@ -203,6 +213,9 @@ def report_response(call: Call, report: Report, cache_control: str, fmt: str) ->
     if report.date is not None:
         # Which date was used, also when the caller gave none (CSV has nowhere else to say it).
         headers["X-Report-Date"] = report.date.isoformat()
+    if report.freshness is not None:
+        # When the run behind the figures finished (JSON: `as_of`), in every format.
+        headers["Last-Modified"] = format_datetime(report.freshness.as_of.astimezone(UTC), True)
     next_cursor = report.extra.get("next_cursor")
     if next_cursor:
         headers["X-Next-Cursor"] = str(next_cursor)

@@ -9,6 +9,7 @@ scope), and a request without them is 401.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -82,16 +83,21 @@ def _answer(response: Response) -> PowertoolsResponse[str]:
     )
 
 
-def _bind(route: Route) -> Callable[[], PowertoolsResponse[str]]:
-    def endpoint() -> PowertoolsResponse[str]:
-        return _answer(serve(route, _request(), SERVICES))
+def _bind(route: Route) -> Callable[..., PowertoolsResponse[str]]:
+    def endpoint(**path_params: str) -> PowertoolsResponse[str]:
+        return _answer(serve(route, _request(), SERVICES, path_params))
 
     endpoint.__name__ = route.operation_id
     return endpoint
 
 
+def powertools_path(path: str) -> str:
+    """The table's OpenAPI-style `{name}` path parameters in Powertools' `<name>` syntax."""
+    return re.sub(r"\{(\w+)\}", r"<\1>", path)
+
+
 for _route in ROUTES:
-    app.route(_route.path, method=_route.method)(_bind(_route))
+    app.route(powertools_path(_route.path), method=_route.method)(_bind(_route))
 
 
 @app.not_found

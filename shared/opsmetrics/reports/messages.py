@@ -21,9 +21,11 @@ MAX_QUERY_FIELDS = 50
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is calling: always one organization, never "all of them"."""
+    """Who is calling: one organization (`org_id`), or with no org_id claim at all an operator,
+    who may use the job routes for every organization but can read no report (reports are
+    always one organization's)."""
 
-    org_id: uuid.UUID
+    org_id: uuid.UUID | None
     scopes: frozenset[str]
     subject: str | None = None
 

@@ -36,14 +36,17 @@ def document() -> dict[str, Any]:
             "operationId": route.operation_id,
             "summary": route.summary,
             "parameters": [
-                {
-                    "name": p.name,
-                    "in": "query",
-                    "required": False,
-                    "description": p.description,
-                    "schema": p.schema(),
-                }
-                for p in route.params
+                *_path_parameters(route.path),
+                *(
+                    {
+                        "name": p.name,
+                        "in": "query",
+                        "required": False,
+                        "description": p.description,
+                        "schema": p.schema(),
+                    }
+                    for p in route.params
+                ),
             ],
             "security": [{"bearer": [route.scope]}] if route.scope else [],
         }
@@ -68,6 +71,9 @@ def document() -> dict[str, Any]:
                 }
             for status, text in _ERRORS.items():
                 responses[status] = {"description": text, "content": _ERROR_CONTENT}
+        elif route.path.startswith("/jobs/"):
+            op["tags"] = ["jobs"]
+            responses = _job_responses(route.method)
         elif route.operation_id == "health":
             responses = {
                 "200": {"description": "serving, database reachable", "content": _HEALTH},
@@ -91,7 +97,10 @@ def document() -> dict[str, Any]:
                 "On-demand reports of one organization: the one named by the bearer token's"
                 f" `{ORG_CLAIM}` claim. JSON by default; CSV with `Accept: text/csv` or"
                 " `?format=csv`. Without `date`, a report uses the latest date with data and"
-                " says which in `date` (JSON) and the `X-Report-Date` header."
+                " says which in `date` (JSON) and the `X-Report-Date` header. The /jobs routes"
+                " show and run the scheduled jobs: a token with an"
+                f" `{ORG_CLAIM}` claim for its own organization, an operator token (no"
+                f" `{ORG_CLAIM}` claim) for every organization."
             ),
         },
         "paths": paths,
@@ -103,13 +112,69 @@ def document() -> dict[str, Any]:
                     "bearerFormat": "JWT",
                     "description": (
                         f"claims: `{ORG_CLAIM}` (UUID), `scope` with reports:read and/or"
-                        " reports:refresh"
+                        " reports:refresh, jobs:read, jobs:run; without"
+                        f" `{ORG_CLAIM}` (an operator token) only the /jobs routes answer"
                     ),
                 }
             },
-            "schemas": {"Report": _REPORT_SCHEMA, "Error": _ERROR_SCHEMA},
+            "schemas": {
+                "Report": _REPORT_SCHEMA,
+                "Error": _ERROR_SCHEMA,
+                "RunSummary": _RUN_SUMMARY_SCHEMA,
+            },
         },
     }
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """The {name} segments of a path (the job routes' {job})."""
+    from opsmetrics.jobs import JOBS
+
+    return [
+        {
+            "name": segment[1:-1],
+            "in": "path",
+            "required": True,
+            "description": "the job's name",
+            "schema": {"type": "string", "enum": list(JOBS)},
+        }
+        for segment in path.split("/")
+        if segment.startswith("{") and segment.endswith("}")
+    ]
+
+
+def _job_responses(method: str) -> dict[str, Any]:
+    """Job routes: never cached; a POST answers with the run summary."""
+    if method == "GET":
+        ok = {
+            "description": "the answer (Cache-Control: no-store); /jobs/runs also as text/csv",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+        out: dict[str, Any] = {"200": ok}
+    else:
+        summary = {"application/json": {"schema": {"$ref": "#/components/schemas/RunSummary"}}}
+        out = {
+            "200": {
+                "description": "the run summary (X-Job-Status says its status)",
+                "content": summary,
+            },
+            "404": {"description": "unknown job", "content": _ERROR_CONTENT},
+            "409": {
+                "description": "the same job and date is already running; try again",
+                "content": _ERROR_CONTENT,
+            },
+        }
+    for status, text in _ERRORS.items():
+        out[status] = {"description": text, "content": _ERROR_CONTENT}
+    if method == "POST":
+        out["500"] = {
+            "description": "a date ended failed or partial; the error carries the summary too",
+            "content": _ERROR_CONTENT,
+        }
+    return out
 
 
 def _report_headers() -> dict[str, Any]:
@@ -145,6 +210,19 @@ _REPORT_SCHEMA: dict[str, Any] = {
         "next_cursor": {"type": ["string", "null"]},
     },
     "additionalProperties": True,
+}
+_RUN_SUMMARY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["job", "trigger", "org_id", "request_id", "request_kind", "status", "runs"],
+    "properties": {
+        "job": {"type": "string"},
+        "trigger": {"type": "string"},
+        "org_id": {"type": ["string", "null"]},
+        "request_id": {"type": "string"},
+        "request_kind": {"type": "string"},
+        "status": {"type": "string", "enum": ["succeeded", "partial", "failed"]},
+        "runs": {"type": "array", "items": {"type": "object"}},
+    },
 }
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

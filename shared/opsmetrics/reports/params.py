@@ -134,3 +134,20 @@ def parse_params(query: Mapping[str, list[str]], params: Sequence[Param]) -> dic
         raw = given[0] if given else ""
         values[name] = param.parse(raw) if raw.strip() else param.default
     return values
+
+
+def match_path(template: str, path: str) -> dict[str, str] | None:
+    """The path parameters when `path` fits `template` (`/jobs/{job}/runs`), else None. A
+    parameter is one non-empty segment."""
+    want, got = template.split("/"), path.split("/")
+    if len(want) != len(got):
+        return None
+    found: dict[str, str] = {}
+    for pattern, segment in zip(want, got, strict=True):
+        if pattern.startswith("{") and pattern.endswith("}"):
+            if not segment:
+                return None
+            found[pattern[1:-1]] = segment
+        elif pattern != segment:
+            return None
+    return found

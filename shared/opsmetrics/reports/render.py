@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from opsmetrics.errors import BadRequest
-from opsmetrics.reports.model import Report
+from opsmetrics.reports.model import Report, utc_iso
 
 FORMATS = ("table", "json", "csv")
 
@@ -73,8 +73,19 @@ def _footer(report: Report) -> list[str]:
     return []
 
 
+def _header(report: Report) -> list[str]:
+    """The report, its date, and (CONTRACT §7) when its data was computed and whether it is
+    stale."""
+    title = f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"
+    fresh = report.freshness
+    if fresh is None:
+        return [title]
+    stale = f"yes: {fresh.job} has not computed {fresh.expected}" if fresh.stale else "no"
+    return [f"{title} (as of {utc_iso(fresh.as_of)})", f"  stale: {stale}"]
+
+
 def render_table(report: Report) -> str:
-    lines = [f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"]
+    lines = _header(report)
     for key, value in report.summary.items():
         lines.append(f"  {key.replace('_', ' ')}: {_cell(value) if value is not None else '-'}")
     if not report.rows:

@@ -9,16 +9,23 @@ so a caller without a token learns nothing about parameters.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from opsmetrics.errors import NotFound
-from opsmetrics.reports import caching, handlers
-from opsmetrics.reports.auth import READ_SCOPE, REFRESH_SCOPE, require_scope
+from opsmetrics.reports import caching, handlers, job_routes
+from opsmetrics.reports.auth import (
+    JOBS_READ_SCOPE,
+    JOBS_RUN_SCOPE,
+    READ_SCOPE,
+    REFRESH_SCOPE,
+    require_org,
+    require_scope,
+)
 from opsmetrics.reports.messages import Identity, Request, Response
-from opsmetrics.reports.params import Param, parse_params
+from opsmetrics.reports.params import Param, match_path, parse_params
 from opsmetrics.reports.problems import MethodNotAllowed, to_response
 from opsmetrics.reports.registry import REPORT_JOBS, REPORTS
 from opsmetrics.territory.reports import DEFAULT_WEEKLY_ROWS
@@ -46,11 +53,13 @@ class Call:
     request: Request
     identity: Identity | None
     values: dict[str, Any]
+    path: Mapping[str, str] = field(default_factory=dict)  # path parameters ({job})
 
     @property
     def org_id(self) -> uuid.UUID:
+        """The caller's organization (report routes: `serve` has checked there is one)."""
         assert self.identity is not None, "report routes always have an identity"
-        return self.identity.org_id
+        return require_org(self.identity)
 
 
 Handler = Callable[[Call, Services], Response]
@@ -167,13 +176,58 @@ def _build_table() -> tuple[Route, ...]:
                     name,
                 )
             )
+    # CONTRACT §7: the run ledger and job freshness, for an organization's token (its own
+    # organization) or an operator's (no org_id claim: every organization).
+    routes += [
+        Route(
+            "GET",
+            "/jobs/status",
+            "get_job_status",
+            "per job: latest succeeded date, due dates, runs in progress, stale",
+            job_routes.get_status,
+            job_routes.STATUS_QUERY,
+            JOBS_READ_SCOPE,
+        ),
+        Route(
+            "GET",
+            "/jobs/runs",
+            "list_job_runs",
+            "the run ledger, newest first, filtered",
+            job_routes.list_runs,
+            job_routes.RUNS_QUERY,
+            JOBS_READ_SCOPE,
+        ),
+        Route(
+            "POST",
+            "/jobs/{job}/runs",
+            "run_job",
+            "run a job now: one date, a range, or what is due (catch_up); trigger http",
+            job_routes.run_job,
+            job_routes.RUN_QUERY,
+            JOBS_RUN_SCOPE,
+        ),
+    ]
     return tuple(routes)
 
 
 ROUTES: tuple[Route, ...] = _build_table()
 _BY_PATH: dict[str, dict[str, Route]] = {}
+# Paths with a {parameter} segment, matched segment by segment (few: one per job route).
+_TEMPLATED: dict[str, dict[str, Route]] = {}
 for _route in ROUTES:
-    _BY_PATH.setdefault(_route.path, {})[_route.method] = _route
+    _table = _TEMPLATED if "{" in _route.path else _BY_PATH
+    _table.setdefault(_route.path, {})[_route.method] = _route
+
+
+def _find(path: str) -> tuple[dict[str, Route] | None, dict[str, str]]:
+    methods = _BY_PATH.get(path)
+    if methods is not None:
+        return methods, {}
+    for template, candidates in _TEMPLATED.items():
+        found = match_path(template, path)
+        if found is not None:
+            return candidates, found
+    return None, {}
 
 
 # --- serving -------------------------------------------------------------------------------------
@@ -181,22 +235,32 @@ for _route in ROUTES:
 
 def dispatch(request: Request, services: Services) -> Response:
     """Find the route for a request and serve it; 404 / 405 when there is none."""
-    methods = _BY_PATH.get(request.path)
+    methods, path_params = _find(request.path)
     route = methods.get(request.method) if methods else None
     if route is None:
         return to_response(_no_route(request, methods))
-    return serve(route, request, services)
+    return serve(route, request, services, path_params)
 
 
-def serve(route: Route, request: Request, services: Services) -> Response:
-    """Serve a request already matched to `route`. Never raises: errors become answers here."""
+def serve(
+    route: Route,
+    request: Request,
+    services: Services,
+    path_params: Mapping[str, str] | None = None,
+) -> Response:
+    """Serve a request already matched to `route` (and its {parameters}, when the door's router
+    matched them: else read from the path). Never raises: errors become answers here."""
     try:
         identity = None
         if route.scope is not None:
             identity = request.authenticate()
             require_scope(identity, route.scope)
+            if route.report is not None:
+                require_org(identity)  # an operator token reads no organization's report
+        if path_params is None:
+            path_params = match_path(route.path, request.path) or {}
         values = parse_params(request.query, route.params)
-        response = route.handler(Call(route, request, identity, values), services)
+        response = route.handler(Call(route, request, identity, values, path_params), services)
     except Exception as exc:
         return to_response(exc)
     if request.method == "GET" and response.status == 200:

@@ -9,7 +9,7 @@
 - rules_sql.py     SQL twins of those rules (tested to agree) for work done in the database
 - figures.py       reads one date's territory rows into the rules' input type
 - alerts.py        SNS messages for critical triggers, one per organization
-- reports.py       the territories, hiring-triggers and coverage-gaps reports
-- report_dates.py  the date a report is for when none is given
+- reports.py       the territories, hiring-triggers and coverage-gaps reports; the date each
+                   shows is chosen by opsmetrics.reports.computed
 - cursor.py        the territories report's page cursor
 """

@@ -1,8 +1,9 @@
 """The territories, hiring-triggers and coverage-gaps reports: one indexed read each + pure rules.
 
-Without a date, `territories` uses the latest metric date with rows for the organization (all
-organizations when none is given); the two weekly reports use the latest Sunday with rows, and
-refuse a date that is not a Sunday, as the weekly job does.
+Which date each shows is reports.computed's choice (CONTRACT §7): without a date, the latest its
+job (daily-territory-metrics; weekly-hiring-triggers for the two weekly reports) computed for
+the organization (for every organization when none is given); a date it never computed is
+NotFound. The weekly reports refuse a date that is not a Sunday, as the weekly job does.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from opsmetrics.errors import BadRequest
+from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
 from opsmetrics.territory.cursor import Cursor
 from opsmetrics.territory.figures import FIGURE_COLUMNS, figures_from
 from opsmetrics.territory.gaps import coverage_gap, sort_gaps
-from opsmetrics.territory.report_dates import latest_date, weekly_date
-from opsmetrics.territory.rules import (
-    TerritoryTotals,
-    summarize_totals,
-)
+from opsmetrics.territory.rules import TerritoryTotals, summarize_totals
 from opsmetrics.territory.rules_sql import (
     GAP_CRITICAL_SQL,
     GAP_SQL,
@@ -130,18 +128,9 @@ def territories(conn: Connection, params: ReportParams) -> Report:
     cursor = Cursor.decode(params.cursor) if params.cursor else None
     if cursor and params.date and cursor.day != params.date:
         raise BadRequest(f"cursor belongs to {cursor.day}, not {params.date}")
-    day = params.date or (cursor.day if cursor else None) or latest_date(conn, params.org_id)
+    asked = params.date or (cursor.day if cursor else None)
+    day, freshness = computed.one_date(conn, "territories", params, asked)
     columns = _with_org(TERRITORY_COLUMNS, params)
-    if day is None:
-        return Report(
-            "territories",
-            None,
-            columns,
-            [],
-            summarize_totals(TerritoryTotals()).to_dict(),
-            {"next_cursor": None},
-        )
-
     sql_params: dict[str, Any] = {"day": day}
     where = _filters(params, sql_params)
     after = ""
@@ -187,6 +176,7 @@ def territories(conn: Connection, params: ReportParams) -> Report:
         page,
         summarize_totals(totals).to_dict(),
         {"next_cursor": next_cursor},
+        freshness,
     )
 
 
@@ -257,11 +247,8 @@ def _triggers_sql(where: str) -> str:
 
 def hiring_triggers(conn: Connection, params: ReportParams) -> Report:
     """Counts by severity (all triggers), the most urgent triggers, and both by region."""
-    day = weekly_date(conn, "hiring-triggers", params)
+    day, freshness = computed.one_date(conn, "hiring-triggers", params, params.date)
     columns = _with_org(TRIGGER_COLUMNS, params)
-    if day is None:
-        empty = {"by_region": [], "truncated": False}
-        return Report("hiring-triggers", None, columns, [], count_by_severity([]), empty)
     sql_params: dict[str, Any] = {"day": day, "shown": _shown(params)}
     found = conn.execute(text(_triggers_sql(_filters(params, sql_params))), sql_params).one()
 
@@ -298,17 +285,16 @@ def hiring_triggers(conn: Connection, params: ReportParams) -> Report:
         rows,
         summary,
         {"by_region": by_region, "truncated": len(shown) < summary["total"]},
+        freshness,
     )
 
 
 def coverage_gaps(conn: Connection, params: ReportParams) -> Report:
     """Sorted coverage gaps; under-volume ones only with include_low_volume (with a note)."""
-    day = weekly_date(conn, "coverage-gaps", params)
+    day, freshness = computed.one_date(conn, "coverage-gaps", params, params.date)
     columns = _with_org(GAP_COLUMNS, params)
     summary: dict[str, Any] = {"critical": 0, "warning": 0, "total": 0, "low_volume": 0}
     summary["low_volume_included"] = params.include_low_volume
-    if day is None:
-        return Report("coverage-gaps", None, columns, [], summary, {"truncated": False})
     sql_params: dict[str, Any] = {
         "day": day,
         "shown": _shown(params),
@@ -350,4 +336,5 @@ def coverage_gaps(conn: Connection, params: ReportParams) -> Report:
         [g.to_dict() for g in gaps],
         summary,
         {"truncated": len(gaps) < summary["total"]},
+        freshness,
     )

@@ -1,4 +1,9 @@
-"""The `trends` report: an organization's daily communication_trends rows over a date range."""
+"""The `trends` report: an organization's daily communication_trends rows over a date range.
+
+Only the dates daily-trend-aggregation computed for the caller (a succeeded run covering the
+organization, reports.computed) are shown; the range's other dates are listed in
+`dates_not_computed`, and a range without one computed date is NotFound, never zeros.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from opsmetrics.errors import BadRequest
+from opsmetrics.jobs import check_bounds
+from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
 from opsmetrics.trends import figures
 
-# Days shown when no range is asked for: one week ending at the latest day with data.
+# Days shown when no range is asked for: one week ending at the latest day computed.
 DEFAULT_DAYS = 7
 # Longest range one request may ask for: a year of daily rows.
 MAX_RANGE_DAYS = 366
@@ -38,18 +45,17 @@ SELECT ct.trend_date, ct.organization_id, o.name AS organization, ct.total_class
        ct.escalation_counts, ct.channel_hotspots
 FROM communication_trends ct
 JOIN organizations o ON o.id = ct.organization_id
-WHERE ct.trend_period = 'daily' AND ct.trend_date BETWEEN :date_from AND :date_to{org}
+WHERE ct.trend_period = 'daily' AND ct.trend_date = ANY(CAST(:dates AS date[])){org}
 ORDER BY ct.trend_date, o.name, ct.organization_id
 """
 
-_LATEST = "SELECT max(trend_date) FROM communication_trends WHERE trend_period = 'daily'{org}"
 
-
-def resolve_range(params: ReportParams, latest: date | None) -> tuple[date, date] | None:
-    """The inclusive range a request names; None when it names none and there is no data yet.
+def resolve_range(params: ReportParams, latest: date | None) -> tuple[date, date]:
+    """The inclusive range a request names.
 
     date alone: that day; from and to: that range; only one end: a week from/to it; nothing:
-    the DEFAULT_DAYS ending at the latest day with data.
+    the DEFAULT_DAYS ending at `latest` (the latest day computed, which the caller looks up only
+    when the request names no date).
     """
     if params.date is not None:
         if params.date_from is not None or params.date_to is not None:
@@ -59,7 +65,7 @@ def resolve_range(params: ReportParams, latest: date | None) -> tuple[date, date
     span = timedelta(days=DEFAULT_DAYS - 1)
     if start is None and end is None:
         if latest is None:
-            return None
+            raise ValueError("a request without dates needs the latest computed day")
         start, end = latest - span, latest
     elif start is None and end is not None:
         start = end - span
@@ -76,27 +82,36 @@ def resolve_range(params: ReportParams, latest: date | None) -> tuple[date, date
 
 
 def trends(conn: Connection, params: ReportParams) -> Report:
-    one_org = params.org_id is not None
-    scope: dict[str, Any] = {"org_id": params.org_id} if one_org else {}
+    today = params.current_day()
+    for what, asked in (("date", params.date), ("from", params.date_from), ("to", params.date_to)):
+        if asked is not None:
+            check_bounds(asked, today, what)
     latest = None
     if params.date is None and params.date_from is None and params.date_to is None:
-        latest_sql = _LATEST.format(org=" AND organization_id = :org_id" if one_org else "")
-        latest = conn.execute(text(latest_sql), scope).scalar()
-    picked = resolve_range(params, latest)
-    if picked is None:
-        return Report(
-            "trends", None, COLUMNS, [], _summary([], 0), {"date_from": None, "date_to": None}
-        )
-    start, end = picked
+        latest = computed.latest_date(conn, "trends", params)
+    start, end = resolve_range(params, latest)
+    shown, freshness = computed.dates_between(conn, "trends", params, start, end)
+    one_org = params.org_id is not None
+    scope: dict[str, Any] = {"org_id": params.org_id} if one_org else {}
     rows_sql = _ROWS.format(org=" AND ct.organization_id = :org_id" if one_org else "")
-    stored = conn.execute(text(rows_sql), {**scope, "date_from": start, "date_to": end}).mappings()
+    dates = [d.isoformat() for d in shown]
+    stored = conn.execute(text(rows_sql), {**scope, "dates": dates}).mappings()
     rows = [_row(dict(r)) for r in stored]
     summary = _summary(rows, (end - start).days + 1)
-    extra: dict[str, Any] = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+    extra: dict[str, Any] = {
+        "date_from": start.isoformat(),
+        "date_to": end.isoformat(),
+        "dates_not_computed": _not_computed(start, end, set(shown)),
+    }
     if params.limit is not None and len(rows) > params.limit:
         extra["rows_total"] = len(rows)
         rows = rows[: params.limit]
-    return Report("trends", end, COLUMNS, rows, summary, extra)
+    return Report("trends", end, COLUMNS, rows, summary, extra, freshness)
+
+
+def _not_computed(start: date, end: date, shown: set[date]) -> list[str]:
+    span = ((start + timedelta(days=n)) for n in range((end - start).days + 1))
+    return [d.isoformat() for d in span if d not in shown]
 
 
 def _row(stored: dict[str, Any]) -> dict[str, Any]:
