@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, text
 
+from opsmetrics.dates import SUNDAY
 from opsmetrics.jobs import Job
 
 RequestKind = Literal["single", "backfill", "schedule", "catch-up"]
@@ -144,6 +145,32 @@ def succeeded(conn: Connection, job: str, dates: list[date], org_id: uuid.UUID |
     return {row[0] for row in found}
 
 
+@dataclass(frozen=True)
+class Missing:
+    """Dates without a succeeded run: the oldest few, how many in all, the newest."""
+
+    dates: list[date] = field(default_factory=list)
+    total: int = 0
+    newest: date | None = None
+
+
+# Every date of the span, less those with a succeeded run (read once from the partial index
+# of succeeded runs): a hash anti-join, not a probe per date.
+_MISSING = """
+    WITH done AS (
+        SELECT DISTINCT r.target_date FROM job_runs r
+        WHERE r.job = :job AND r.status = 'succeeded'
+          AND r.target_date BETWEEN :first AND :last AND {scope}
+    ), gaps AS (
+        SELECT g::date AS day
+        FROM generate_series(CAST(:first AS date), CAST(:last AS date), CAST(:step AS interval)) g
+        WHERE g::date NOT IN (SELECT target_date FROM done)
+    )
+    SELECT day, count(*) OVER () AS total, max(day) OVER () AS newest
+    FROM gaps ORDER BY day {limit}
+"""
+
+
 def missing(
     conn: Connection,
     spec: Job,
@@ -153,39 +180,33 @@ def missing(
     *,
     earliest: date | None = None,
     limit: int | None = None,
-) -> tuple[list[date], int]:
+) -> Missing:
     """The job's dates in [start, end], later than its earliest target date, without a
-    succeeded run covering the scope: (the oldest `limit` of them, how many in all)."""
+    succeeded run covering the scope: the oldest `limit` of them, how many, the newest."""
     if earliest is None:
         earliest = earliest_target(conn, spec.name)
     if earliest is None:
-        return [], 0
+        return Missing()
     start = max(start, earliest + timedelta(days=1))
+    if spec.weekly:  # the first Sunday on or after start
+        start += timedelta(days=(SUNDAY - start.weekday()) % 7)
     if end < start:
-        return [], 0
-    candidates = spec.dates_between(start, end)
-    if not candidates:
-        return [], 0
-    sql = f"""
-        SELECT g::date AS day, count(*) OVER () AS total
-        FROM generate_series(CAST(:first AS date), CAST(:last AS date), CAST(:step AS interval)) g
-        WHERE NOT EXISTS (
-            SELECT 1 FROM job_runs r WHERE r.job = :job AND r.status = 'succeeded'
-              AND r.target_date = g::date AND {_scope(org_id)})
-        ORDER BY 1 {"LIMIT :limit" if limit is not None else ""}
-    """
+        return Missing()
+    sql = _MISSING.format(scope=_scope(org_id), limit="LIMIT :limit" if limit else "")
     rows = conn.execute(
         text(sql),
         {
-            "first": candidates[0],
-            "last": candidates[-1],
+            "first": start,
+            "last": end,
             "step": f"{spec.step.days} days",
             "job": spec.name,
             "org_id": org_id,
             "limit": limit,
         },
     ).all()
-    return [r.day for r in rows], (int(rows[0].total) if rows else 0)
+    if not rows:
+        return Missing()
+    return Missing([r.day for r in rows], int(rows[0].total), rows[0].newest)
 
 
 def due(
@@ -199,8 +220,7 @@ def due(
     window = spec.due_window(target, horizon_days)
     if window is None:
         return []
-    found, _ = missing(conn, spec, window[0], window[1], org_id)
-    return found
+    return missing(conn, spec, window[0], window[1], org_id).dates
 
 
 def computed_after(conn: Connection, job: str, after: date, org_id: uuid.UUID | None) -> list[date]:

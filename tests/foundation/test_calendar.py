@@ -147,8 +147,13 @@ def test_due_dates_are_unsucceeded_dates_after_the_earliest_within_the_horizon(
         assert ledger.due(conn, spec, target, 3, None) == [date(2026, 11, 28)]
         assert ledger.due(conn, spec, target, 0, None) == []
         assert ledger.missing(conn, spec, date(2026, 11, 1), date(2026, 11, 15), None) == (
-            [date(2026, 11, d) for d in range(11, 16)],
-            5,
+            ledger.Missing([date(2026, 11, d) for d in range(11, 16)], 5, date(2026, 11, 15))
+        )
+        oldest_two = ledger.missing(
+            conn, spec, date(2026, 11, 1), date(2026, 11, 19), None, limit=2
+        )
+        assert oldest_two == ledger.Missing(
+            [date(2026, 11, 11), date(2026, 11, 12)], 9, date(2026, 11, 19)
         )
 
 

@@ -30,7 +30,7 @@ def upgrade() -> None:
         UPDATE job_runs SET org_id = CAST(stats->>'org_id' AS uuid)
         WHERE stats ? 'org_id' AND stats->>'org_id' ~* '^[0-9a-f-]{36}$';
         -- What is due: succeeded runs of a job by date (CONTRACT §7).
-        CREATE INDEX job_runs_succeeded_idx ON job_runs (job, target_date)
+        CREATE INDEX job_runs_succeeded_idx ON job_runs (job, target_date, org_id)
             WHERE status = 'succeeded';
         -- `opsmetrics runs`, newest first, and the sweep of abandoned `running` rows.
         CREATE INDEX job_runs_started_idx ON job_runs (started_at DESC);
