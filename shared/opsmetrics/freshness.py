@@ -189,7 +189,7 @@ def _job(
         job=spec.name,
         cadence=spec.cadence,
         target=target,
-        latest=ledger.latest_succeeded(conn, spec.name, org_id),
+        latest=ledger.latest_succeeded(conn, spec.name, org_id, on_or_before=today),
         stale=ledger.is_stale(conn, spec, today, org_id),
         due=ledger.due(conn, spec, target, horizon_days, org_id),
         beyond=beyond,

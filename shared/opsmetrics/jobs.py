@@ -51,6 +51,12 @@ class Job:
         return self.cadence == "weekly"
 
     @property
+    def recomputes_later_dates(self) -> bool:
+        """A run for an earlier date rewrites this job's later dates (the weekly chain), so a
+        date's data is as recent as the latest run for it or for any date before it."""
+        return self.weekly
+
+    @property
     def step(self) -> timedelta:
         """The distance between two consecutive target dates."""
         return timedelta(days=7 if self.weekly else 1)

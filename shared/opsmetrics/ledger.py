@@ -294,3 +294,18 @@ def succeeded_between(
         {"job": job, "org_id": org_id, "start": start, "end": end},
     )
     return {row.target_date: row.finished_at for row in found}
+
+
+def last_rewrite(
+    conn: Connection, job: str, org_id: uuid.UUID | None, day: date
+) -> datetime | None:
+    """When a succeeded run covering the scope last finished for `day` or any date before it:
+    for a job whose runs recompute later dates, when `day`'s data was last written."""
+    value = conn.execute(
+        text(
+            "SELECT max(r.finished_at) FROM job_runs r WHERE r.job = :job"
+            f" AND r.status = 'succeeded' AND r.target_date <= :day AND {_scope(org_id)}"
+        ),
+        {"job": job, "day": day, "org_id": org_id},
+    ).scalar()
+    return value if isinstance(value, datetime) else None

@@ -133,13 +133,21 @@ def _job_lines(job: JobFreshness, horizon_days: int) -> list[str]:
         if job.latest
         else "never"
     )
-    verdict = "ok" if job.healthy else "NEEDS ATTENTION"
-    state = "STALE" if job.stale else "fresh"
+    problems = [p for p, found in (("STALE", job.stale), ("DUE", bool(job.due))) if found]
+    if job.beyond.count:
+        problems.append("GAPS")
+    verdict = "ok" if job.healthy else "NEEDS ATTENTION: " + ", ".join(problems or ["see below"])
     lines = [
-        f"{job.job} — {verdict}: {state}; expected {job.target}, latest succeeded {latest}",
+        f"{job.job} — {verdict}; expected {job.target}, latest succeeded {latest}",
         f"  due within {horizon_days} days: "
         + (", ".join(d.isoformat() for d in job.due) if job.due else "none"),
     ]
+    if job.stale or job.due:
+        # What the next scheduled run would do anyway, now (failures: opsmetrics runs --status)
+        lines.append(
+            f"    catch up now: opsmetrics run {job.job} --catch-up"
+            f"  (why it failed: opsmetrics runs --job {job.job} --status failed)"
+        )
     beyond = job.beyond
     if beyond.count:
         listed = ", ".join(d.isoformat() for d in beyond.dates)
@@ -148,10 +156,12 @@ def _job_lines(job: JobFreshness, horizon_days: int) -> list[str]:
             if beyond.count > len(beyond.dates)
             else ""
         )
-        lines.append(
-            f"  due beyond the horizon: {beyond.count}, {beyond.oldest} to {beyond.newest}:"
-            f" {listed}{more}"
+        span = (
+            f"{beyond.oldest}"
+            if beyond.oldest == beyond.newest
+            else f"{beyond.oldest} to {beyond.newest}"
         )
+        lines.append(f"  due beyond the horizon: {beyond.count} ({span}): {listed}{more}")
         lines.append(
             f"    backfill: opsmetrics run {job.job} --from {beyond.oldest} --to {beyond.newest}"
         )

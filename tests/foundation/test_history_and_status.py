@@ -214,8 +214,9 @@ def test_status_json_and_table(live_weekly: Engine) -> None:
     assert "2 job(s) need attention" in table
     assert "due within 14 days: 2026-11-10, 2026-11-12" in table
     assert f"opsmetrics run {DAILY} --from 2026-10-25 --to 2026-11-07" in table
-    assert f"{TRENDS} — NEEDS ATTENTION: STALE" in table and f"{WEEKLY} — ok: fresh" in table
-    assert f"{DAILY} — NEEDS ATTENTION: fresh" in table
+    assert f"{TRENDS} — NEEDS ATTENTION: STALE;" in table and f"{WEEKLY} — ok;" in table
+    assert f"catch up now: opsmetrics run {TRENDS} --catch-up" in table
+    assert f"{DAILY} — NEEDS ATTENTION: DUE, GAPS;" in table
     assert "running: 2026-11-22 for 5m" in table
 
 

@@ -83,6 +83,20 @@ def test_a_corrected_week_restarts_the_later_streaks(
     assert summary.runs[0].stats["counters_changed"] == 3  # H at S3, S4, S5; K unchanged
     assert [v[0] for v in streak(db, chain["H"]).values()] == [1, 0, 1, 2, 3]
     assert [v[1] for v in streak(db, chain["K"]).values()] == [1, 2, 3, 4, 5]
+    # the weekly reports of the recomputed Sundays say when their counters were rewritten
+    from opsmetrics.reports.model import ReportParams
+    from opsmetrics.reports.registry import build
+
+    with db.connect() as conn:
+        s2_run = conn.execute(
+            text(
+                "SELECT max(finished_at) FROM job_runs WHERE job = :j AND target_date = :d"
+                " AND status = 'succeeded'"
+            ),
+            {"j": JOB, "d": S2},
+        ).scalar_one()
+        report = build(conn, "hiring-triggers", ReportParams(date=S4, today=S5 + timedelta(1)))
+    assert report.freshness is not None and report.freshness.as_of == s2_run
     # and the later weeks read the same as a clean in-order recompute would
     before = {s: streak(db, chain["H"])[s] for s in SUNDAYS}
     assert weekly(db, settings, SUNDAYS).ok
