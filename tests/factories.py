@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -83,3 +84,30 @@ def record_run(
         ],
     )
     return run_id
+
+
+@contextmanager
+def refusing_writes(engine: Engine, table: str, column: str, value: Any) -> Iterator[None]:
+    """A trigger that makes the database refuse rows of `table` whose `column` = `value`
+    (None: every row): a real failure inside the job, without touching its code."""
+    condition = "true" if value is None else f"NEW.{column} = '{value}'"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION handler_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN IF {condition} THEN RAISE EXCEPTION 'refused by the test trigger';"
+                " END IF; RETURN NEW; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                f"CREATE TRIGGER handler_test_refuse BEFORE INSERT OR UPDATE ON {table}"
+                " FOR EACH ROW EXECUTE FUNCTION handler_test_refuse()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS handler_test_refuse ON {table}"))
+            conn.execute(text("DROP FUNCTION IF EXISTS handler_test_refuse()"))

@@ -7,8 +7,6 @@ The sample events (infra/events) tick on Monday 2026-11-23, so the scheduled tar
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -153,30 +151,3 @@ def metrics_rows(engine: Engine) -> list[dict[str, Any]]:
         " hiring_trigger_weeks, coverage_gap_weeks"
         " FROM territory_metrics ORDER BY metric_date, postcode_sector",
     )
-
-
-@contextmanager
-def refusing_writes(engine: Engine, table: str, column: str, value: Any) -> Iterator[None]:
-    """A trigger that makes the database refuse rows of `table` whose `column` = `value`
-    (None: every row): a real failure inside the job, without touching its code."""
-    condition = "true" if value is None else f"NEW.{column} = '{value}'"
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE FUNCTION handler_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN IF {condition} THEN RAISE EXCEPTION 'refused by the test trigger';"
-                " END IF; RETURN NEW; END $$"
-            )
-        )
-        conn.execute(
-            text(
-                f"CREATE TRIGGER handler_test_refuse BEFORE INSERT OR UPDATE ON {table}"
-                " FOR EACH ROW EXECUTE FUNCTION handler_test_refuse()"
-            )
-        )
-    try:
-        yield
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS handler_test_refuse ON {table}"))
-            conn.execute(text("DROP FUNCTION IF EXISTS handler_test_refuse()"))

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from opsmetrics.cli import main
 from opsmetrics.local_invoke import LocalContext, functions_dir
-from tests.factories import insert_rows
+from tests.factories import insert_rows, refusing_writes
 from tests.handlers import data
 from tests.handlers.conftest import EVENTS, FUNCTIONS
 
@@ -67,7 +67,7 @@ def test_partial_run_exits_1_and_still_prints_the_summary(
         orgs = data.trend_sources(conn)
     event = EVENTS / "daily_trend_aggregation" / "scheduler.json"
 
-    with data.refusing_writes(cli_env, "communication_trends", "organization_id", orgs["quiet"]):
+    with refusing_writes(cli_env, "communication_trends", "organization_id", orgs["quiet"]):
         code = main(["invoke", "daily_trend_aggregation", "--event", str(event)])
 
     out, err = capsys.readouterr()

@@ -35,9 +35,9 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
-from tests.factories import insert_rows, org
+from tests.factories import insert_rows, org, refusing_writes
 from tests.handlers.conftest import Lambda
-from tests.handlers.data import metrics_rows, refusing_writes, trends
+from tests.handlers.data import metrics_rows, trends
 from tests.territory.fixture import territory
 from tests.territory.test_weekly_db import _received, _subscribed_queue, aws, week
 

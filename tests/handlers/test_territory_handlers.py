@@ -23,7 +23,7 @@ import pytest
 
 from opsmetrics.errors import BadRequest
 from opsmetrics.lambda_jobs import JobFailed
-from tests.factories import org
+from tests.factories import org, refusing_writes
 from tests.handlers import data
 from tests.handlers.conftest import Lambda, event_names, load_event
 
@@ -205,7 +205,7 @@ def test_failed_run_fails_the_invocation_and_keeps_earlier_rows(lambda_env: Lamb
     before = data.metrics_rows(lambda_env.engine)
 
     with (
-        data.refusing_writes(lambda_env.engine, "territory_metrics", "org_id", None),
+        refusing_writes(lambda_env.engine, "territory_metrics", "org_id", None),
         pytest.raises(JobFailed) as caught,
     ):
         lambda_env.invoke(DAILY_FN, load_event(DAILY_FN, "scheduler"))

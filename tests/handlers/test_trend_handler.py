@@ -10,6 +10,7 @@ import pytest
 
 from opsmetrics.errors import BadRequest
 from opsmetrics.lambda_jobs import JobFailed
+from tests.factories import refusing_writes
 from tests.handlers import data
 from tests.handlers.conftest import Lambda, event_names, load_event
 
@@ -161,7 +162,7 @@ def test_partial_run_fails_the_invocation(lambda_env: Lambda) -> None:
         orgs = data.trend_sources(conn)
 
     with (
-        data.refusing_writes(engine, "communication_trends", "organization_id", orgs["acme"]),
+        refusing_writes(engine, "communication_trends", "organization_id", orgs["acme"]),
         pytest.raises(JobFailed) as caught,
     ):
         lambda_env.invoke(FUNCTION, load_event(FUNCTION, "scheduler"))

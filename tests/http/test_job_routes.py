@@ -24,7 +24,7 @@ from functions.reports.app import lambda_handler
 from opsmetrics.ledger import LOCK_KEY_SQL
 from opsmetrics.reports.auth import AuthConfig, identity_from_claims, mint_token
 from opsmetrics.reports.params import match_path
-from tests.factories import insert_rows
+from tests.factories import insert_rows, refusing_writes
 from tests.factories import job_runs as ledger_rows
 from tests.http import world as world_mod
 from tests.http.doors import READ, Answer, Door, LambdaDoor, ServerDoor, invoke
@@ -328,27 +328,10 @@ def test_bad_run_requests_write_nothing(
 def test_a_failed_run_is_500_and_carries_its_summary(
     door: Door, world: World, db_env: Engine
 ) -> None:
-    with db_env.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE FUNCTION job_test_refuse() RETURNS trigger LANGUAGE plpgsql AS"
-                " $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$;"
-                " CREATE TRIGGER job_test_refuse BEFORE INSERT OR UPDATE ON territory_metrics"
-                " FOR EACH ROW EXECUTE FUNCTION job_test_refuse();"
-            )
-        )
-    try:
+    with refusing_writes(db_env, "territory_metrics", "org_id", None):
         answer = door.call(
             "POST", f"/jobs/{DAILY}/runs", f"date={NEXT_DAY}", org=world.org_a, scopes=JOBS_BOTH
         )
-    finally:
-        with db_env.begin() as conn:
-            conn.execute(
-                text(
-                    "DROP TRIGGER job_test_refuse ON territory_metrics;"
-                    " DROP FUNCTION job_test_refuse();"
-                )
-            )
     assert answer.status == 500
     assert "ended failed" in answer.error and "previous figures stand" in answer.error
     assert answer.json()["summary"]["status"] == "failed"

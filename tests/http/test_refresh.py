@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.factories import insert_rows
+from tests.factories import insert_rows, refusing_writes
 from tests.factories import job_runs as _runs
 from tests.http.doors import BOTH, Door, LambdaDoor
 from tests.http.world import NEXT_DAY, D, World
@@ -199,30 +199,15 @@ def test_refresh_while_the_same_run_holds_the_lock_is_409(
 
 
 def test_a_failed_refresh_is_500_and_keeps_the_old_figures(world: World, db_env: Engine) -> None:
-    with db_env.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE FUNCTION http_test_refuse() RETURNS trigger LANGUAGE plpgsql AS"
-                " $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$;"
-                " CREATE TRIGGER http_test_refuse BEFORE UPDATE ON territory_metrics"
-                " FOR EACH ROW EXECUTE FUNCTION http_test_refuse();"
-            )
-        )
-    try:
+    with refusing_writes(db_env, "territory_metrics", "org_id", None):
         answer = LambdaDoor().call(
             "POST", "/reports/hiring-triggers/refresh", f"date={D}", org=world.org_a, scopes=BOTH
         )
-    finally:
-        with db_env.begin() as conn:
-            conn.execute(
-                text(
-                    "DROP TRIGGER http_test_refuse ON territory_metrics;"
-                    " DROP FUNCTION http_test_refuse();"
-                )
-            )
     assert answer.status == 500
     assert "ended failed" in answer.error and "previous figures stand" in answer.error
-    assert "refused by test" not in answer.body  # internals stay in the log and job_runs
+    assert (
+        "refused by the test trigger" not in answer.body
+    )  # internals stay in the log and job_runs
     assert [r["status"] for r in _new_runs(db_env, world)] == ["failed"]
     after = (
         LambdaDoor().call("GET", "/reports/hiring-triggers", f"date={D}", org=world.org_a).json()
