@@ -156,3 +156,30 @@ def test_reports_sample_events(cli_env: Engine, capsys: pytest.CaptureFixture[st
         for r in data.job_runs(cli_env)
         if r["job"] == "daily-trend-aggregation"
     ] == [("daily-trend-aggregation", data.D, "http")]
+
+
+def test_job_route_samples(cli_env: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    """The /jobs samples: an organization's catch-up runs for it alone, as an HTTP trigger; the
+    operator's status then sees that run's job as fresh for nobody (it covered one org)."""
+    sample = json.loads((EVENTS / "reports" / "jobs-catch-up.json").read_text())
+    org_id = sample["requestContext"]["authorizer"]["jwt"]["claims"]["org_id"]
+    with cli_env.begin() as conn:
+        insert_rows(conn, "organizations", [{"id": org_id, "name": "Sample"}])
+    answers = {}
+    for name in ("jobs-catch-up", "jobs-status"):
+        code = main(["invoke", "reports", "--event", str(EVENTS / "reports" / f"{name}.json")])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        answers[name] = json.loads(out)
+    assert answers["jobs-catch-up"]["statusCode"] == 200, answers["jobs-catch-up"]["body"]
+    ran = json.loads(answers["jobs-catch-up"]["body"])
+    assert (ran["job"], ran["trigger"], ran["org_id"]) == (
+        "daily-trend-aggregation",
+        "http",
+        org_id,
+    )
+    assert [(r["trigger"], str(r["org_id"])) for r in data.job_runs(cli_env)] == [("http", org_id)]
+    status = json.loads(answers["jobs-status"]["body"])
+    trends = next(j for j in status["jobs"] if j["job"] == "daily-trend-aggregation")
+    assert answers["jobs-status"]["statusCode"] == 200
+    assert trends["stale"] is True  # a run for one organization does not cover everybody
