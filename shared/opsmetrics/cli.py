@@ -369,6 +369,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except ProgrammingError as exc:
+        if "3D000" in str(exc):  # invalid_catalog_name: the database itself is missing
+            from opsmetrics.errors import one_line
+
+            missing = one_line(exc).removeprefix("database error 3D000: ")
+            print(
+                f"opsmetrics {args.command}: {missing}:"
+                " create it (CREATE DATABASE) or point DATABASE_URL at the right one",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         if "does not exist" not in str(exc):
             return _unexpected(args, exc)
         print(
@@ -385,8 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
-    first = (str(exc).strip().splitlines() or [""])[0]
-    print(f"opsmetrics {args.command}: unexpected {type(exc).__name__}: {first}", file=sys.stderr)
+    from opsmetrics.errors import one_line
+
+    print(f"opsmetrics {args.command}: unexpected {one_line(exc)}", file=sys.stderr)
     if args.verbose:
         raise exc
     return EXIT_FAILED

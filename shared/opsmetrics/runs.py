@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.errors import BadRequest, JobAlreadyRunning
+from opsmetrics.errors import BadRequest, JobAlreadyRunning, one_line
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
 TRIGGERS = ("schedule", "manual", "http", "backfill")
@@ -307,7 +307,7 @@ def run_one(
                 status = _run_after_commit(engine, run_id, outcome, status, stats)
         except BaseException as exc:
             # BaseException too: Ctrl-C or a Lambda shutdown must not leave a `running` row.
-            error = "interrupted" if not isinstance(exc, Exception) else _one_line(exc)
+            error = "interrupted" if not isinstance(exc, Exception) else one_line(exc)
             duration_ms = round((time.perf_counter() - started) * 1000)
             stats = {"duration_ms": duration_ms, "lock_wait_ms": waited_ms}
             if org_id is not None:
@@ -349,7 +349,7 @@ def _run_after_commit(
     try:
         extra = outcome.after_commit()
     except Exception as exc:
-        error = f"after commit: {_one_line(exc)}"
+        error = f"after commit: {one_line(exc)}"
         logger().exception("post-commit step failed", extra={"error": error})
         extra = AfterCommit()
     stats.update(extra.stats)
@@ -383,12 +383,6 @@ def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None
             ) from None
         raise
     conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
-
-
-def _one_line(exc: BaseException) -> str:
-    text_ = str(exc).strip().splitlines()
-    first = text_[0] if text_ else ""
-    return f"{type(exc).__name__}: {first}"[:500]
 
 
 def _emit_metrics(job: str, status: str, stats: dict[str, Any], outcome: JobOutcome) -> None:
