@@ -167,7 +167,7 @@ def _job(
     running: list[Running],
 ) -> JobFreshness:
     target = spec.target_for(today)
-    earliest = ledger.earliest_target(conn, spec.name)
+    earliest = ledger.earliest_target(conn, spec.name, org_id)
     window = spec.due_window(target, horizon_days)
     horizon_start = window[0] if window is not None else target
     # Every gap before the horizon, in one statement; only the oldest few come back.

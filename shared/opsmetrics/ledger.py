@@ -32,6 +32,8 @@ class RunRequest:
 
 
 ABANDONED = "abandoned: the process ended while running"
+# The day key of a job's whole-job lock (ledger rows' keys count days from 2000, never this).
+JOB_LOCK_DAY = date(1999, 12, 31)
 # The advisory lock of (job, date): held by a live run for as long as its row is `running`.
 LOCK_KEY_SQL = "hashtext('opsmetrics:' || {job}), ({day} - DATE '2000-01-01')"
 
@@ -122,10 +124,12 @@ def _scope(org_id: uuid.UUID | None, alias: str = "r") -> str:
     return f"({alias}.org_id IS NULL OR {alias}.org_id = :org_id)"
 
 
-def earliest_target(conn: Connection, job: str) -> date | None:
-    """The earliest target date in the job's job_runs: the calendar starts there."""
+def earliest_target(conn: Connection, job: str, org_id: uuid.UUID | None = None) -> date | None:
+    """The earliest target date of the job's runs covering the scope: the calendar starts there.
+    (A tenant's refresh of an old date moves its own calendar, never everybody's.)"""
     value = conn.execute(
-        text("SELECT min(target_date) FROM job_runs WHERE job = :job"), {"job": job}
+        text(f"SELECT min(r.target_date) FROM job_runs r WHERE r.job = :job AND {_scope(org_id)}"),
+        {"job": job, "org_id": org_id},
     ).scalar()
     return value if isinstance(value, date) else None
 
@@ -184,7 +188,7 @@ def missing(
     """The job's dates in [start, end], later than its earliest target date, without a
     succeeded run covering the scope: the oldest `limit` of them, how many, the newest."""
     if earliest is None:
-        earliest = earliest_target(conn, spec.name)
+        earliest = earliest_target(conn, spec.name, org_id)
     if earliest is None:
         return Missing()
     start = max(start, earliest + timedelta(days=1))
@@ -304,7 +308,8 @@ def last_rewrite(
     value = conn.execute(
         text(
             "SELECT max(r.finished_at) FROM job_runs r WHERE r.job = :job"
-            f" AND r.status = 'succeeded' AND r.target_date <= :day AND {_scope(org_id)}"
+            " AND r.status IN ('succeeded', 'partial')"  # partial: only its alerts failed
+            f" AND r.target_date <= :day AND {_scope(org_id)}"
         ),
         {"job": job, "day": day, "org_id": org_id},
     ).scalar()

@@ -171,7 +171,7 @@ def plan(
     if catch_up:
         planned.update(ledger.due(conn, spec, max(dates), horizon_days, org_id))
     if spec.previous(max(dates)) is not None:
-        earliest = ledger.earliest_target(conn, spec.name)
+        earliest = ledger.earliest_target(conn, spec.name, org_id)
         if earliest is not None:
             for target in sorted(planned):
                 before = list(jobs.chain(spec, target, earliest))
@@ -273,6 +273,10 @@ def run_one(
         conn.begin()
         try:
             _acquire_lock(conn, spec.name, target, settings.lock_wait_s)
+            if spec.recomputes_later_dates:
+                # Its runs rewrite later dates' rows: two at once (an operator's rerun of an
+                # old Sunday, Monday's tick) would each count from the other's old figures.
+                _acquire_lock(conn, spec.name, None, settings.lock_wait_s)
         except JobAlreadyRunning:
             conn.rollback()
             raise
@@ -364,7 +368,8 @@ def _run_after_commit(
     return status
 
 
-def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None:
+def _acquire_lock(conn: Connection, job: str, target: date | None, wait_s: int) -> None:
+    """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY)."""
     # lock_timeout bounds the wait; it is reset at once so the job's own statements are not bound.
     conn.execute(
         text("SELECT set_config('lock_timeout', :ms, true)"),
@@ -373,12 +378,17 @@ def _acquire_lock(conn: Connection, job: str, target: date, wait_s: int) -> None
     try:
         conn.execute(
             text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
-            {"job": job, "day": target},
+            {"job": job, "day": target or ledger.JOB_LOCK_DAY},
         )
     except (OperationalError, DBAPIError) as exc:
         if "lock timeout" in str(exc).lower() or "55P03" in str(exc):
+            what = (
+                f"for {target}"
+                if target
+                else "(another date of it, whose run rewrites later dates)"
+            )
             raise JobAlreadyRunning(
-                f"{job} for {target} is already running elsewhere (waited {wait_s}s); "
+                f"{job} {what} is already running elsewhere (waited {wait_s}s); "
                 "try again when it has finished"
             ) from None
         raise

@@ -157,6 +157,30 @@ def test_due_dates_are_unsucceeded_dates_after_the_earliest_within_the_horizon(
         )
 
 
+def test_a_run_for_one_organization_moves_only_its_own_calendar(db: Engine) -> None:
+    """The calendar starts at the earliest run covering the scope: a tenant's refresh of an old
+    date makes the dates since due for that tenant, never for everybody."""
+    spec = jobs.job(DAILY)
+    with db.begin() as conn:
+        tenant = org(conn)
+        insert_rows(
+            conn,
+            "job_runs",
+            [
+                _row(DAILY, date(2026, 11, 1), "succeeded", tenant),
+                _row(DAILY, date(2026, 11, 20)),
+            ],
+        )
+    target = date(2026, 11, 30)
+    with db.connect() as conn:
+        assert ledger.due(conn, spec, target, 14, None) == [
+            date(2026, 11, d) for d in range(21, 30)
+        ]
+        assert ledger.due(conn, spec, target, 14, tenant) == [
+            date(2026, 11, d) for d in range(16, 30) if d != 20
+        ]
+
+
 def test_weekly_due_dates_are_sundays(db: Engine) -> None:
     spec = jobs.job("weekly-hiring-triggers")
     with db.begin() as conn:

@@ -359,10 +359,10 @@ def test_a_run_while_the_same_run_holds_the_lock_is_409(
 def test_dates_past_the_time_budget_are_skipped_and_stay_due(
     world: World, db_env: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opsmetrics.reports import job_routes
+    from opsmetrics.reports import http_runs
 
     # No time left beyond what must be kept in hand: not even the first date starts.
-    monkeypatch.setattr(job_routes, "RUN_BUDGET_S", job_routes.MIN_TIME_LEFT_S)
+    monkeypatch.setattr(http_runs, "RUN_BUDGET_S", http_runs.MIN_TIME_LEFT_S)
     answer = as_operator(LambdaDoor(), "POST", f"/jobs/{TRENDS}/runs", f"from={D}&to={NEXT_DAY}")
     assert answer.status == 200, answer.body
     body = answer.json()

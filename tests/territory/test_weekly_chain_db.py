@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -216,3 +217,24 @@ def test_carry_forward_equals_the_week_by_week_recurrence(db: Engine, seed: int)
     for tid, want in expected.items():
         got = streak(db, tid)
         assert [got.get(s) for s in sundays] == want
+
+
+def test_two_weekly_runs_never_rewrite_the_chain_at_once(
+    chain: dict[str, uuid.UUID], settings: Settings, db: Engine
+) -> None:
+    """A run of one Sunday rewrites the later ones, so weekly runs of different Sundays take
+    turns: while another holds the job's lock, a run gives up after its wait, writing nothing."""
+    from opsmetrics.errors import JobAlreadyRunning
+    from opsmetrics.ledger import JOB_LOCK_DAY, LOCK_KEY_SQL
+
+    with db.connect() as holder:
+        holder.begin()
+        holder.execute(
+            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
+            {"job": JOB, "day": JOB_LOCK_DAY},
+        )
+        with pytest.raises(JobAlreadyRunning, match="another date of it"):
+            weekly(db, replace(settings, lock_wait_s=1), [S3])
+        holder.rollback()
+    assert ledger(db) == []
+    assert weekly(db, settings, [S3]).ok  # and once it is free, it runs

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import replace
 from datetime import UTC, date
 from email.utils import format_datetime
 from functools import cache
@@ -19,7 +18,7 @@ from sqlalchemy import text
 
 from opsmetrics.dates import SUNDAY, latest_sunday_before
 from opsmetrics.errors import BadRequest, Forbidden
-from opsmetrics.reports import caching
+from opsmetrics.reports import caching, http_runs
 from opsmetrics.reports.formats import CONTENT_TYPES, choose_format
 from opsmetrics.reports.messages import Response
 from opsmetrics.reports.model import Report, ReportParams
@@ -30,10 +29,6 @@ if TYPE_CHECKING:
 
     from opsmetrics.reports.routes import Call, Services
 
-# API Gateway gives up on an integration after 30 s: a refresh waits at most this long for a
-# run of the same job and date to finish (then 409), and its statements get this much time.
-HTTP_LOCK_WAIT_S = 10
-HTTP_STATEMENT_TIMEOUT_MS = 20_000
 VARY = "Accept, Authorization"
 
 
@@ -111,12 +106,7 @@ def refresh_report(call: Call, services: Services) -> Response:
         raise BadRequest(f"date: {exc}") from None
     engine = services.engine()
     _check_org_known(engine, call.org_id)
-    settings = services.settings()
-    settings = replace(
-        settings,
-        lock_wait_s=min(settings.lock_wait_s, HTTP_LOCK_WAIT_S),
-        statement_timeout_ms=min(settings.statement_timeout_ms, HTTP_STATEMENT_TIMEOUT_MS),
-    )
+    settings = http_runs.http_settings(services.settings())
     summary = runs.run(
         job,
         [target],
@@ -125,6 +115,7 @@ def refresh_report(call: Call, services: Services) -> Response:
         settings=settings,
         org_id=call.org_id,
         today=today,
+        time_left_s=http_runs.time_left(),
     )
     # The weekly chain may have run earlier missing Sundays first; the target's run is last.
     outcome = summary.runs[-1]

@@ -13,14 +13,13 @@ Answers are never cached (`Cache-Control: no-store`): the ledger changes by the 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from opsmetrics.errors import BadRequest, Forbidden, JobAlreadyRunning, NotFound
 from opsmetrics.history import DEFAULT_LIMIT, STATUSES
-from opsmetrics.reports import caching
+from opsmetrics.reports import caching, http_runs
 from opsmetrics.reports.formats import CONTENT_TYPES, choose_format
 from opsmetrics.reports.messages import Response
 from opsmetrics.reports.params import Param
@@ -31,17 +30,6 @@ if TYPE_CHECKING:
 
     from opsmetrics.reports.routes import Call, Services
     from opsmetrics.runs import RunSummary
-
-# API Gateway gives up after 30 s and the function after 29 s: a run request starts no further
-# date once RUN_BUDGET_S - MIN_TIME_LEFT_S have gone by; the dates not reached are `skipped` and
-# stay due (the next POST, or the next scheduled run's catch-up, picks them up). One date of any
-# job takes about half a second at national scale.
-RUN_BUDGET_S = 25
-MIN_TIME_LEFT_S = 10
-# As a report refresh: wait at most this long for a run of the same job and date (then 409), and
-# bound each statement, inside API Gateway's 30 s.
-LOCK_WAIT_S = 10
-STATEMENT_TIMEOUT_MS = 20_000
 
 
 def _job_names() -> tuple[str, ...]:
@@ -144,16 +132,9 @@ def run_job(call: Call, services: Services) -> Response:
     )
     engine = services.engine()
     org = _scope(call, engine)
-    settings = services.settings()
-    settings = replace(
-        settings,
-        lock_wait_s=min(settings.lock_wait_s, LOCK_WAIT_S),
-        statement_timeout_ms=min(settings.statement_timeout_ms, STATEMENT_TIMEOUT_MS),
-        min_time_left_s=MIN_TIME_LEFT_S,
-    )
+    settings = http_runs.http_settings(services.settings())
     kind: RequestKind = "catch-up" if v["catch_up"] else ("backfill" if v["from"] else "single")
     request = RunRequest(kind)
-    deadline = time.monotonic() + RUN_BUDGET_S
     try:
         summary = runs.run(
             name,
@@ -165,7 +146,7 @@ def run_job(call: Call, services: Services) -> Response:
             catch_up=v["catch_up"],
             request=request,
             today=today,
-            time_left_s=lambda: deadline - time.monotonic(),
+            time_left_s=http_runs.time_left(),
         )
     except JobAlreadyRunning as exc:
         # Earlier dates of this request may have run: say where to find them.

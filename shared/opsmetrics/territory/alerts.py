@@ -88,8 +88,11 @@ def topic_region(topic_arn: str) -> str | None:
 @cache
 def sns_client(region: str | None) -> SNSClient:
     import boto3
+    from botocore.config import Config
 
-    client: SNSClient = boto3.client("sns", region_name=region)
+    # Bounded: a publish holds its alert's row lock (and a transaction) while SNS answers.
+    config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 3})
+    client: SNSClient = boto3.client("sns", region_name=region, config=config)
     return client
 
 

@@ -86,15 +86,15 @@ _RESTART = """max(CASE
     END) OVER w"""
 _FORWARD = """
 WITH marked AS (
-    SELECT m.ctid AS row_id, m.metric_date, m.hiring_trigger_weeks, m.coverage_gap_weeks,
+    SELECT m.territory_id, m.metric_date, m.hiring_trigger_weeks, m.coverage_gap_weeks,
            (m.metric_date - CAST(:day AS date)) / 7 AS week,
            {overloaded} AS overloaded, coalesce({gap}, false) AS gap,
-           m.territory_id, lag(m.metric_date) OVER w AS before
+           lag(m.metric_date) OVER w AS before
     FROM territory_metrics m
     WHERE m.metric_date = ANY(CAST(:sundays AS date[])) {org_filter}
     WINDOW w AS (PARTITION BY m.territory_id ORDER BY m.metric_date)
 ), restarts AS (
-    SELECT row_id, metric_date, week, hiring_trigger_weeks, coverage_gap_weeks,
+    SELECT territory_id, metric_date, week, hiring_trigger_weeks, coverage_gap_weeks,
            {hiring_restart} AS hiring_code,
            {gap_restart} AS gap_code
     FROM marked
@@ -102,26 +102,26 @@ WITH marked AS (
     -- peer rows costs about as much as the maxima themselves
     WINDOW w AS (PARTITION BY territory_id ORDER BY metric_date ROWS UNBOUNDED PRECEDING)
 ), counted AS (
-    SELECT row_id, hiring_trigger_weeks, coverage_gap_weeks,
+    SELECT territory_id, metric_date, hiring_trigger_weeks, coverage_gap_weeks,
            mod(hiring_code, {step}) + week - hiring_code / {step} AS hiring,
            mod(gap_code, {step}) + week - gap_code / {step} AS gap
     FROM restarts
     WHERE metric_date > :day
 ), changed AS (
-    -- Only rows whose counters move are written, found again by their physical address in the
-    -- same snapshot: a rerun with nothing to change writes nothing.
+    -- Only rows whose counters move are written, found again by their key (a concurrent daily
+    -- rerun may have moved a row since the read): a rerun with nothing to change writes nothing.
     UPDATE territory_metrics m
     SET hiring_trigger_weeks = c.hiring, coverage_gap_weeks = c.gap
     FROM (SELECT * FROM counted
           WHERE (hiring_trigger_weeks, coverage_gap_weeks) IS DISTINCT FROM (hiring, gap)) c
-    WHERE m.ctid = c.row_id
+    WHERE m.territory_id = c.territory_id AND m.metric_date = c.metric_date
     RETURNING 1
 )
 SELECT count(*) AS counters_changed FROM changed
 """
 # For this statement only (restored after it): JIT compiles this statement for longer than it
-# runs; the window's sort fits in memory; and the rows to change are found again by address
-# (Tid Scan), not by hashing the whole table, which the planner would pick from its estimate.
+# runs; the window's sort fits in memory; and the rows to change are found again through the
+# primary key, not by hashing the whole table, which the planner would pick from its estimate.
 FORWARD_SETTINGS = {
     "jit": "off",
     "work_mem": "128MB",
@@ -169,13 +169,13 @@ def local_settings(conn: Connection, settings: dict[str, str]) -> Iterator[None]
         ),
         {"n": names, "v": values},
     ).all()
-    try:
-        yield
-    finally:
-        conn.execute(
-            text(
-                "SELECT set_config(n, v, true)"
-                " FROM unnest(CAST(:n AS text[]), CAST(:v AS text[])) AS x(n, v)"
-            ),
-            {"n": [r[0] for r in before], "v": [r[1] for r in before]},
-        )
+    yield
+    # Only after success: a failed statement has aborted the transaction, which ends the
+    # settings anyway, and a restore there would replace the real error with 25P02.
+    conn.execute(
+        text(
+            "SELECT set_config(n, v, true)"
+            " FROM unnest(CAST(:n AS text[]), CAST(:v AS text[])) AS x(n, v)"
+        ),
+        {"n": [r[0] for r in before], "v": [r[1] for r in before]},
+    )
