@@ -67,6 +67,11 @@ def compute(ctx: JobContext) -> JobOutcome:
 
     if totals["malformed_sentiment"]:
         _log_malformed(conn, one_org, scope, int(totals["malformed_sentiment"]))
+    if totals["bad_confidence"]:
+        logger().warning(
+            "classifications with a confidence outside [0, 1] left out of avg_confidence",
+            extra={"bad_confidence": int(totals["bad_confidence"])},
+        )
 
     written, replaced, retried, failures = _write(conn, ctx.target_date, batches)
     conn.execute(text(sql.DROP_DAY_TABLE))
@@ -88,6 +93,7 @@ def compute(ctx: JobContext) -> JobOutcome:
         "trends_replaced": replaced,
         "classifications": int(totals["classifications"]),
         "malformed_sentiment": int(totals["malformed_sentiment"]),
+        "bad_confidence": int(totals["bad_confidence"]),
         "escalation_alerts": int(totals["escalation_alerts"]),
         "quiet_organizations": int(totals["quiet_organizations"]),
         "hotspots": int(totals["hotspots"]),
@@ -101,7 +107,7 @@ def compute(ctx: JobContext) -> JobOutcome:
     return JobOutcome(
         stats=stats,
         rows_written=written,
-        bad_rows=int(totals["malformed_sentiment"]),
+        bad_rows=int(totals["malformed_sentiment"]) + int(totals["bad_confidence"]),
         failed_orgs=failed,
         result=result,
     )

@@ -16,7 +16,7 @@ from opsmetrics.errors import BadRequest
 from opsmetrics.jobs import check_bounds
 from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
-from opsmetrics.trends import figures
+from opsmetrics.trends import figures, values
 
 # Days shown when no range is asked for: one week ending at the latest day computed.
 DEFAULT_DAYS = 7
@@ -123,7 +123,10 @@ def _row(stored: dict[str, Any]) -> dict[str, Any]:
         "organization_id": str(stored["organization_id"]),
         "organization": stored["organization"],
         "total_classifications": stored["total_classifications"],
-        "avg_confidence": stored["avg_confidence"],
+        # rows written before bad confidences were left out may hold NaN: never shown
+        "avg_confidence": stored["avg_confidence"]
+        if values.usable_confidence(stored["avg_confidence"])
+        else None,
         "top_topic": figures.top_topic(topics),
         "negative_share_pct": figures.negative_share_pct(sentiment),
         "escalations": sum(alerts.values()),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsmetrics.trends import hotspots
+from opsmetrics.trends import hotspots, values
 
 # The temp table holding the day's figures, one row per organization; it lives only inside the
 # run's transaction (ON COMMIT DROP), so concurrent runs of other dates never see each other's.
@@ -57,9 +57,11 @@ def aggregate_day_sql(one_org: bool) -> str:
 CREATE TEMP TABLE {DAY_TABLE} ON COMMIT DROP AS
 WITH day_rows AS (
     SELECT organization_id,
-           NULLIF(channel_id, '') AS channel_id,
+           {values.channel_sql("channel_id")} AS channel_id,
            topic,
-           confidence,
+           CASE WHEN {values.usable_confidence_sql("confidence")} THEN confidence END
+               AS confidence,
+           coalesce(NOT {values.usable_confidence_sql("confidence")}, false) AS bad_confidence,
            {tone_text_sql("sentiment")} AS tone
     FROM topic_classifications
     WHERE created_at >= :day_start AND created_at < :day_end{org_rows}
@@ -70,7 +72,8 @@ grouped AS (
            count(*) AS n,
            count(*) FILTER (WHERE topic IN ({_flagged_list()})) AS flagged,
            count(confidence) AS n_confidence,
-           sum(confidence) AS sum_confidence
+           sum(confidence) AS sum_confidence,
+           count(*) FILTER (WHERE bad_confidence) AS n_bad_confidence
     FROM day_rows
     GROUP BY GROUPING SETS (
         (organization_id, topic),
@@ -100,6 +103,7 @@ per_org AS (
            sum(g.sum_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC})
                / NULLIF(sum(g.n_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC}), 0)::float8
                AS avg_confidence,
+           sum(g.n_bad_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC}) AS bad_confidence,
            sum(g.n) FILTER (WHERE g.level = {LEVEL_TOPIC})
                - COALESCE(
                    sum(g.n) FILTER (WHERE g.level = {LEVEL_TONE} AND {usable_tone_sql("g.tone")}),
@@ -129,6 +133,7 @@ SELECT o.id AS organization_id,
        COALESCE(p.total, 0)::int AS total_classifications,
        p.avg_confidence,
        COALESCE(p.malformed, 0)::bigint AS malformed_sentiment,
+       COALESCE(p.bad_confidence, 0)::bigint AS bad_confidence,
        COALESCE(a.n, 0)::bigint AS escalation_alerts
 FROM organizations o
 LEFT JOIN per_org p ON p.organization_id = o.id
@@ -153,6 +158,7 @@ DAY_TOTALS = f"""
 SELECT count(*) AS organizations,
        COALESCE(sum(total_classifications), 0)::bigint AS classifications,
        COALESCE(sum(malformed_sentiment), 0)::bigint AS malformed_sentiment,
+       COALESCE(sum(bad_confidence), 0)::bigint AS bad_confidence,
        COALESCE(sum(escalation_alerts), 0)::bigint AS escalation_alerts,
        count(*) FILTER (WHERE total_classifications = 0) AS quiet_organizations,
        COALESCE(sum(jsonb_array_length(channel_hotspots)), 0)::bigint AS hotspots

@@ -1,0 +1,39 @@
+"""Which classification values count (CONTRACT §8), as pure functions and their SQL twins.
+
+- confidence: a finite number in [0, 1]; anything else (NaN, ±Infinity, -1, 5, 1e308) is a bad
+  row: left out of `avg_confidence` and counted as `bad_confidence`. A NULL confidence is simply
+  absent (the contract's mean is of the non-null values), not bad;
+- channel: an id that is empty or only white space is no channel (never a hotspot).
+
+tests/trends check that the SQL and these functions agree on every awkward value.
+"""
+
+from __future__ import annotations
+
+import math
+
+LOWEST_CONFIDENCE = 0.0
+HIGHEST_CONFIDENCE = 1.0
+
+
+def usable_confidence(value: float | None) -> bool:
+    return (
+        value is not None
+        and math.isfinite(value)
+        and LOWEST_CONFIDENCE <= value <= HIGHEST_CONFIDENCE
+    )
+
+
+def usable_confidence_sql(column: str) -> str:
+    """True for a usable value, false for a bad one, NULL for NULL. In PostgreSQL NaN sorts above
+    every number and ±Infinity lies outside the bounds, so the two comparisons refuse them too."""
+    return f"({column} >= {LOWEST_CONFIDENCE} AND {column} <= {HIGHEST_CONFIDENCE})"
+
+
+def channel(value: str | None) -> str | None:
+    return None if value is None or not value.strip() else value
+
+
+def channel_sql(column: str) -> str:
+    # [[:space:]] as Python's str.strip() sees white space (tabs, newlines, spaces).
+    return f"CASE WHEN {column} ~ '^[[:space:]]*$' THEN NULL ELSE {column} END"
