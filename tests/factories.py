@@ -111,3 +111,21 @@ def refusing_writes(engine: Engine, table: str, column: str, value: Any) -> Iter
         with engine.begin() as conn:
             conn.execute(text(f"DROP TRIGGER IF EXISTS handler_test_refuse ON {table}"))
             conn.execute(text("DROP FUNCTION IF EXISTS handler_test_refuse()"))
+
+
+@contextmanager
+def holding_run_lock(engine: Engine, job: str, day: date) -> Iterator[None]:
+    """Hold the advisory lock a live run of (job, day) holds (ledger.JOB_LOCK_DAY: the whole
+    job's), as another process would, until the block ends."""
+    from opsmetrics.ledger import LOCK_KEY_SQL
+
+    with engine.connect() as holder:
+        holder.begin()
+        holder.execute(
+            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
+            {"job": job, "day": day},
+        )
+        try:
+            yield
+        finally:
+            holder.rollback()

@@ -24,7 +24,7 @@ from functions.reports.app import lambda_handler
 from opsmetrics.ledger import LOCK_KEY_SQL
 from opsmetrics.reports.auth import AuthConfig, identity_from_claims, mint_token
 from opsmetrics.reports.params import match_path
-from tests.factories import insert_rows, refusing_writes
+from tests.factories import holding_run_lock, insert_rows, refusing_writes
 from tests.factories import job_runs as ledger_rows
 from tests.http import world as world_mod
 from tests.http.doors import READ, Answer, Door, LambdaDoor, ServerDoor, invoke
@@ -343,14 +343,8 @@ def test_a_run_while_the_same_run_holds_the_lock_is_409(
     world: World, db_env: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPSMETRICS_LOCK_WAIT_SECONDS", "1")
-    with db_env.connect() as holder:
-        holder.begin()
-        holder.execute(
-            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
-            {"job": DAILY, "day": D},
-        )
+    with holding_run_lock(db_env, DAILY, D):
         answer = as_operator(LambdaDoor(), "POST", f"/jobs/{DAILY}/runs", f"date={D}")
-        holder.rollback()
     assert answer.status == 409
     assert "already running" in answer.error and "GET /jobs/runs?request=" in answer.error
     assert ledger_rows(db_env) == []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.factories import insert_rows, refusing_writes
+from tests.factories import holding_run_lock, insert_rows, refusing_writes
 from tests.factories import job_runs as _runs
 from tests.http.doors import BOTH, Door, LambdaDoor
 from tests.http.world import NEXT_DAY, D, World
@@ -182,18 +182,10 @@ def test_refresh_while_the_same_run_holds_the_lock_is_409(
     world: World, db_env: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPSMETRICS_LOCK_WAIT_SECONDS", "1")
-    from opsmetrics.ledger import LOCK_KEY_SQL
-
-    with db_env.connect() as holder:
-        holder.begin()
-        holder.execute(
-            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
-            {"job": "weekly-hiring-triggers", "day": D},
-        )
+    with holding_run_lock(db_env, "weekly-hiring-triggers", D):
         answer = LambdaDoor().call(
             "POST", "/reports/hiring-triggers/refresh", f"date={D}", org=world.org_a, scopes=BOTH
         )
-        holder.rollback()
     assert answer.status == 409
     assert "already running" in answer.error
 

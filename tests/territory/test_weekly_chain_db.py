@@ -225,16 +225,13 @@ def test_two_weekly_runs_never_rewrite_the_chain_at_once(
     """A run of one Sunday rewrites the later ones, so weekly runs of different Sundays take
     turns: while another holds the job's lock, a run gives up after its wait, writing nothing."""
     from opsmetrics.errors import JobAlreadyRunning
-    from opsmetrics.ledger import JOB_LOCK_DAY, LOCK_KEY_SQL
+    from opsmetrics.ledger import JOB_LOCK_DAY
+    from tests.factories import holding_run_lock
 
-    with db.connect() as holder:
-        holder.begin()
-        holder.execute(
-            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
-            {"job": JOB, "day": JOB_LOCK_DAY},
-        )
-        with pytest.raises(JobAlreadyRunning, match="another date of it"):
-            weekly(db, replace(settings, lock_wait_s=1), [S3])
-        holder.rollback()
+    with (
+        holding_run_lock(db, JOB, JOB_LOCK_DAY),
+        pytest.raises(JobAlreadyRunning, match="another date of it"),
+    ):
+        weekly(db, replace(settings, lock_wait_s=1), [S3])
     assert ledger(db) == []
     assert weekly(db, settings, [S3]).ok  # and once it is free, it runs
