@@ -129,3 +129,17 @@ def holding_run_lock(engine: Engine, job: str, day: date) -> Iterator[None]:
             yield
         finally:
             holder.rollback()
+
+
+def cancel_week(engine: Engine, postcodes: Sequence[str], sunday: date) -> None:
+    """A data correction: the bookings at these site postcodes in the week ending `sunday`
+    (its 7-day window) are cancelled after the fact."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE bookings SET status = 'cancelled'"
+                " WHERE site_postcode = ANY(CAST(:postcodes AS text[]))"
+                " AND shift_date BETWEEN :first AND :sunday"
+            ),
+            {"postcodes": list(postcodes), "first": sunday - timedelta(days=6), "sunday": sunday},
+        )

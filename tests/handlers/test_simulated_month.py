@@ -35,7 +35,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
-from tests.factories import insert_rows, org, refusing_writes
+from tests.factories import cancel_week, insert_rows, org, refusing_writes
 from tests.handlers.conftest import Lambda
 from tests.handlers.data import metrics_rows, trends
 from tests.territory.fixture import territory
@@ -129,14 +129,7 @@ def test_a_month_of_ticks_equals_a_clean_backfill(
         if today.weekday() == 0 and today != MISSED_WEEKLY_TICK:
             _deliver(lambda_env, "weekly_hiring_triggers", _tick(today, 4))
         if today == CORRECTION_AFTER:
-            with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "UPDATE bookings SET status = 'cancelled' WHERE site_postcode = 'ox75ab'"
-                        " AND shift_date BETWEEN :a AND :b"
-                    ),
-                    {"a": CORRECTED_SUNDAY - timedelta(days=6), "b": CORRECTED_SUNDAY},
-                )
+            cancel_week(engine, ["ox75ab"], CORRECTED_SUNDAY)
             fortnight = {
                 "from": (CORRECTED_SUNDAY - timedelta(days=6)).isoformat(),
                 "to": (CORRECTED_SUNDAY + timedelta(days=6)).isoformat(),

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.territory import streaks
-from tests.factories import insert_rows, org
+from tests.factories import cancel_week, insert_rows, org
 from tests.factories import job_runs as ledger
 from tests.territory.fixture import territory
 from tests.territory.test_weekly_db import week
@@ -66,14 +66,7 @@ def test_a_corrected_week_restarts_the_later_streaks(
     assert weekly(db, settings, SUNDAYS).ok
     assert [v[0] for v in streak(db, chain["H"]).values()] == [1, 2, 3, 4, 5]
     # S2's bookings of H are cancelled after the fact: the data correction of the issue.
-    with db.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE bookings SET status = 'cancelled' WHERE site_postcode = 'OX7 4AA'"
-                " AND shift_date BETWEEN :a AND :b"
-            ),
-            {"a": S2 - timedelta(days=6), "b": S2},
-        )
+    cancel_week(db, ["OX7 4AA"], S2)
     daily = runs.run(
         "daily-territory-metrics", [S2], trigger="manual", engine=db, settings=settings
     )

@@ -32,8 +32,8 @@ from sqlalchemy import Engine, text
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.territory import alerts
+from tests.factories import cancel_week, org
 from tests.factories import job_runs as ledger
-from tests.factories import org
 from tests.territory.fixture import bookings, count, metrics, territory
 
 JOB = "weekly-hiring-triggers"
@@ -368,14 +368,7 @@ def test_recomputed_later_weeks_never_publish_and_corrections_do(
     # A correction in S2: H's and G's weeks are cancelled. Rerunning S2 recomputes S3's counters
     # (H from 3 weeks to 1: no longer critical at S3) but only S2's own alert, whose content
     # changed (G's two critical triggers are gone), goes out again.
-    with db.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE bookings SET status = 'cancelled'"
-                " WHERE site_postcode IN ('m1 1aa', 'L11AB') AND shift_date BETWEEN :a AND :b"
-            ),
-            {"a": S2 - timedelta(days=6), "b": S2},
-        )
+    cancel_week(db, ["m1 1aa", "L11AB"], S2)
     runs.run("daily-territory-metrics", [S2], trigger="manual", engine=db, settings=settings)
     summary = run_weekly(db, with_topic, [S2])
     assert summary.ok and summary.runs[0].stats["weeks_recomputed"] == 1
