@@ -8,13 +8,22 @@ ran and failed (or was partial).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from opsmetrics import ledger_cli
-from opsmetrics.errors import BadRequest, ConfigError, JobAlreadyRunning, NotFound, OpsmetricsError
+from opsmetrics.errors import (
+    BadRequest,
+    ConfigError,
+    JobAlreadyRunning,
+    NotFound,
+    OpsmetricsError,
+    Terminated,
+)
 
 EXIT_FAILED = 1
 EXIT_BAD_REQUEST = 2
@@ -351,12 +360,21 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import ProgrammingError
-
     args = build_parser().parse_args(argv)
     from opsmetrics.observability import logger
 
     logger().setLevel("INFO" if args.verbose else "WARNING")
+    previous = _terminate_like_ctrl_c()
+    try:
+        return _dispatch(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ProgrammingError
+
     try:
         return COMMANDS[args.command](args)
     except (BadRequest, NotFound) as exc:
@@ -372,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "3D000" in str(exc):  # invalid_catalog_name: the database itself is missing
             from opsmetrics.errors import one_line
 
-            missing = one_line(exc).removeprefix("database error 3D000: ")
+            missing = one_line(exc).split(": ", 1)[-1]
             print(
                 f"opsmetrics {args.command}: {missing}:"
                 " create it (CREATE DATABASE) or point DATABASE_URL at the right one",
@@ -387,11 +405,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    except Terminated:
+        print(f"opsmetrics {args.command}: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"opsmetrics {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
     except Exception as exc:  # the last line of defence: one line, not a traceback
         return _unexpected(args, exc)
+
+
+def _terminate_like_ctrl_c() -> Any:
+    """SIGTERM (`kill`, a stopped container) unwinds like Ctrl-C: a run in progress records itself
+    as failed, rolls back and releases its lock before the process ends. Returns the handler it
+    replaced (None off the main thread, where signals cannot be handled)."""
+
+    def _raise(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise)
 
 
 def _unexpected(args: argparse.Namespace, exc: Exception) -> int:

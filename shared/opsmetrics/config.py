@@ -28,6 +28,12 @@ def _opt(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+# How much longer than its longest legitimate wait a database read may take before the client
+# calls the connection dead (CONTRACT §8: a silent connection fails within the statement
+# timeout plus 60 s).
+READ_TIMEOUT_MARGIN_S = 60
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -39,8 +45,16 @@ class Settings:
     connect_timeout_s: int = 10
     # Bounds one job transaction; a runaway statement fails the run instead of the Lambda timeout.
     statement_timeout_ms: int = 600_000
-    # How long a second run of the same job and date waits for the first before giving up.
+    # How long a second run of the same job and date waits for the first before giving up; also
+    # the job sessions' lock_timeout (no statement of a job waits longer for a lock).
     lock_wait_s: int = 300
+    # The client's read timeout on every database socket: a connection that has gone silent
+    # (half-open, a proxy or NAT that drops packets) fails after this long instead of for ever.
+    # None: the longest legitimate wait (statement timeout or lock wait) plus 60 s.
+    db_read_timeout_s: int | None = None
+    # Job sessions: the server ends a session idle inside its transaction for this long (its
+    # client gone silent), which releases the run's advisory lock for the next run.
+    idle_in_transaction_timeout_s: int = 60
     data_dir: Path = Path(".opsmetrics")
     hiring_alerts_topic_arn: str | None = None
     # CONTRACT §7: how many days before its target a scheduled run (or --catch-up) looks for
@@ -61,7 +75,17 @@ class Settings:
             connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT", 10),
             statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 600_000),
             lock_wait_s=_int(env, "OPSMETRICS_LOCK_WAIT_SECONDS", 300),
+            db_read_timeout_s=_int(env, "DB_READ_TIMEOUT_S", 0) or None,
+            idle_in_transaction_timeout_s=_int(env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_S", 60),
             data_dir=Path(env.get("OPSMETRICS_DATA_DIR", "").strip() or ".opsmetrics"),
             hiring_alerts_topic_arn=_opt(env, "HIRING_ALERTS_TOPIC_ARN"),
             catchup_days=_int(env, "OPSMETRICS_CATCHUP_DAYS", 14),
         )
+
+    @property
+    def read_timeout_s(self) -> float:
+        """Seconds a database read may wait (see db_read_timeout_s)."""
+        if self.db_read_timeout_s:
+            return float(self.db_read_timeout_s)
+        longest = max(self.statement_timeout_ms / 1000, float(self.lock_wait_s))
+        return longest + READ_TIMEOUT_MARGIN_S

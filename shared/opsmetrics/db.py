@@ -7,7 +7,9 @@ process and URL, never at import time.
 
 from __future__ import annotations
 
+import socket
 import ssl
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -145,31 +147,87 @@ def connect_args(extra: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return args
 
 
+# Connections each process keeps and may add: a server worker has 8 threads, each of which may
+# hold one; a Lambda container serves one request at a time and uses one or two.
+POOL_SIZE = 2
+POOL_OVERFLOW = 8
+# A request waits at most this long for a free connection, then fails (HTTP 503) rather than
+# hanging behind others.
+POOL_TIMEOUT_S = 10
+# TCP keepalive on every database socket: a dead peer (a crashed server, a dropped NAT entry) is
+# noticed after about KEEPALIVE_IDLE_S + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL_S = 60 s.
+KEEPALIVE_IDLE_S = 30
+KEEPALIVE_INTERVAL_S = 10
+KEEPALIVE_COUNT = 3
+
+# Each job engine's sibling for the run ledger's own writes (see ledger_engine).
+_ledger_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 def build_engine(raw: str | URL, settings: Settings) -> Engine:
     url, extra = normalize_url(raw)
+    engine = _make_engine(url, extra, settings, POOL_SIZE, POOL_OVERFLOW)
+    # The ledger's writes (a run's `running` row, its failure record) go through a pool of their
+    # own: a run holding its lock must never wait for a connection that the requests queued
+    # behind that lock are holding.
+    ledger = _make_engine(url, extra, settings, 1, POOL_OVERFLOW)
+    _ledger_engines[engine] = ledger
+    return engine
+
+
+def ledger_engine(engine: Engine) -> Engine:
+    """The engine the run ledger writes through: `engine`'s sibling when build_engine made it."""
+    return _ledger_engines.get(engine, engine)
+
+
+def _make_engine(
+    url: URL, extra: dict[str, Any], settings: Settings, size: int, overflow: int
+) -> Engine:
     engine = create_engine(
         url,
         client_encoding="utf8",
         pool_pre_ping=True,
         # Lambda freezes containers for long spells; recycle before servers drop idle sockets.
         pool_recycle=300,
-        pool_size=2,
-        max_overflow=2,
+        pool_size=size,
+        max_overflow=overflow,
+        pool_timeout=POOL_TIMEOUT_S,
         connect_args=connect_args(extra, settings),
     )
-    event.listen(engine, "connect", _no_read_timeout)
+    read_timeout = settings.read_timeout_s
+
+    @event.listens_for(engine, "connect")
+    def _bound_reads(dbapi_conn: Any, conn_rec: Any) -> None:
+        bound_socket(dbapi_conn, read_timeout)
+
     if settings.db_secret_arn and not settings.database_url:
         _follow_secret_rotation(engine, settings.db_secret_arn)
     return engine
 
 
-def _no_read_timeout(dbapi_conn: Any, conn_rec: Any) -> None:
-    """pg8000 keeps its connect `timeout` on the socket for every later read, which would cut off
-    any statement slower than DB_CONNECT_TIMEOUT. Once connected, long statements are bounded by
-    the server-side statement_timeout instead, and dead peers by TCP keepalive."""
+def bound_socket(dbapi_conn: Any, read_timeout_s: float) -> None:
+    """Bound every later read of a new connection's socket, and turn on TCP keepalive probes.
+
+    pg8000 keeps its connect `timeout` on the socket for every later read, which would cut off
+    any statement slower than DB_CONNECT_TIMEOUT; the read timeout is instead the longest
+    legitimate wait (statement timeout or lock wait) plus a margin, so a silent connection fails
+    within it. Keepalive probes notice a dead peer on an idle connection.
+    """
     sock = getattr(dbapi_conn, "_usock", None)
-    if sock is not None:
-        sock.settimeout(None)
+    if sock is None:
+        return
+    sock.settimeout(read_timeout_s)
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a Unix socket: no TCP options
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE_S),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL_S),
+        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+    ):
+        option = getattr(socket, name, None)  # Linux names; macOS lacks some
+        if option is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 def _follow_secret_rotation(engine: Engine, arn: str) -> None:
@@ -200,7 +258,13 @@ def get_engine(settings: Settings | None = None, *, allow_embedded: bool = False
         source = ("secret", settings.db_secret_arn)
     else:
         source = ("embedded", str(settings.data_dir.resolve()), str(allow_embedded))
-    key = (*source, settings.db_ssl_root_cert, settings.db_sslmode, settings.connect_timeout_s)
+    key = (
+        *source,
+        settings.db_ssl_root_cert,
+        settings.db_sslmode,
+        settings.connect_timeout_s,
+        settings.read_timeout_s,
+    )
     engine = _engines.get(key)
     if engine is None:
         raw = resolve_url(settings, allow_embedded=allow_embedded)
@@ -211,4 +275,6 @@ def get_engine(settings: Settings | None = None, *, allow_embedded: bool = False
 def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
+    for ledger in list(_ledger_engines.values()):
+        ledger.dispose()  # closes its connections; the engine stays usable
     _engines.clear()

@@ -34,6 +34,53 @@ class Forbidden(OpsmetricsError):
     """A valid identity without the scope the request needs."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a stopped container, `kill`): handled like Ctrl-C, so a run closes its row."""
+
+
+def interrupted(exc: BaseException) -> str:
+    """The ledger's reason for a run stopped by its process (not by its own failure)."""
+    if isinstance(exc, Terminated):
+        return "interrupted: the process was terminated (SIGTERM)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted: Ctrl-C"
+    return f"interrupted: {type(exc).__name__}"
+
+
+# The SQLSTATEs an operator meets, by the names PostgreSQL's documentation gives them (appendix A).
+SQLSTATE_NAMES = {
+    "08000": "connection_exception",
+    "08006": "connection_failure",
+    "22003": "numeric_value_out_of_range",
+    "22P02": "invalid_text_representation",
+    "23505": "unique_violation",
+    "25P02": "in_failed_sql_transaction",
+    "25P03": "idle_in_transaction_session_timeout",
+    "28000": "invalid_authorization_specification",
+    "28P01": "invalid_password",
+    "3D000": "invalid_catalog_name",
+    "40001": "serialization_failure",
+    "40P01": "deadlock_detected",
+    "42P01": "undefined_table",
+    "53300": "too_many_connections",
+    "55P03": "lock_not_available",
+    "57014": "query_canceled",
+    "57P01": "admin_shutdown",
+    "57P02": "crash_shutdown",
+    "57P03": "cannot_connect_now",
+    "57P05": "idle_session_timeout",
+}
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (through SQLAlchemy's wrapper and causes), if any."""
+    for cause in _causes(exc):
+        fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
+        if fields and isinstance(fields.get("C"), str):
+            return str(fields["C"])
+    return None
+
+
 def one_line(exc: BaseException) -> str:
     """A failure as one readable line: a database error as its SQLSTATE and the server's message,
     a lost connection as such, anything else as its type and first line. Never a driver's raw
@@ -43,14 +90,14 @@ def one_line(exc: BaseException) -> str:
         fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
         if fields and isinstance(fields.get("M"), str):
             code = fields.get("C")
-            text = (
-                f"database error {code}: {fields['M']}"
-                if code
-                else f"database error: {fields['M']}"
-            )
-            return _first_line(text)
+            name = SQLSTATE_NAMES.get(str(code))
+            label = f" {code} {name}" if name else f" {code}" if code else ""
+            return _first_line(f"database error{label}: {fields['M']}")
     for cause in _causes(exc):
-        if isinstance(cause, ConnectionError | TimeoutError):
+        if isinstance(cause, TimeoutError):
+            # The socket's read timeout: the server or the path to it went silent.
+            return "database connection lost: no answer from the server within the read timeout"
+        if isinstance(cause, ConnectionError):
             return _first_line(f"database connection lost: {type(cause).__name__}: {cause}")
     return _first_line(f"{type(exc).__name__}: {exc}")
 

@@ -31,7 +31,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.errors import BadRequest, JobAlreadyRunning, one_line
+from opsmetrics.db import ledger_engine
+from opsmetrics.errors import BadRequest, JobAlreadyRunning, interrupted, one_line
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
 TRIGGERS = ("schedule", "manual", "http", "backfill")
@@ -282,14 +283,16 @@ def run_one(
             raise
         waited_ms = round((time.perf_counter() - started) * 1000)
         run_id = ledger.open_run(
-            engine, spec.name, target, trigger, org_id, request or RunRequest("single")
+            ledger_engine(engine),
+            spec.name,
+            target,
+            trigger,
+            org_id,
+            request or RunRequest("single"),
         )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
         try:
-            conn.execute(
-                text("SELECT set_config('statement_timeout', :ms, true)"),
-                {"ms": str(settings.statement_timeout_ms)},
-            )
+            _bound_session(conn, settings)
             ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
             outcome = fn(ctx)
             duration_ms = round((time.perf_counter() - started) * 1000)
@@ -310,17 +313,21 @@ def run_one(
             if outcome.after_commit is not None:
                 status = _run_after_commit(engine, run_id, outcome, status, stats)
         except BaseException as exc:
-            # BaseException too: Ctrl-C or a Lambda shutdown must not leave a `running` row.
-            error = "interrupted" if not isinstance(exc, Exception) else one_line(exc)
+            # BaseException too: Ctrl-C, SIGTERM or a Lambda shutdown must not leave a `running`
+            # row.
+            error = one_line(exc) if isinstance(exc, Exception) else interrupted(exc)
             duration_ms = round((time.perf_counter() - started) * 1000)
             stats = {"duration_ms": duration_ms, "lock_wait_ms": waited_ms}
             if org_id is not None:
                 stats["org_id"] = str(org_id)
             # Record the failure before the rollback releases the lock (see module docstring).
-            with engine.begin() as record:
-                ledger.close_run(record, run_id, "failed", stats, error)
-            conn.rollback()
-            log.exception("job failed", extra={"error": error})
+            recorded = record_failure(engine, run_id, stats, error)
+            _rollback_quietly(conn)
+            log.error(
+                "job failed",
+                extra={"error": error, "failure_recorded": recorded},
+                exc_info=isinstance(exc, Exception) and not isinstance(exc, DBAPIError),
+            )
             _emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}))
             if not isinstance(exc, Exception):
                 raise
@@ -363,14 +370,66 @@ def _run_after_commit(
         status = "partial"
     if outcome.failed_orgs:
         stats["failed_organizations"] = outcome.failed_orgs
-    with engine.begin() as record:
+    with ledger_engine(engine).begin() as record:
         ledger.close_run(record, run_id, status, stats, error)
     return status
 
 
+# A failure record is retried on a fresh connection this many times, this long apart (seconds):
+# a connection cut or a server restart usually heals within a few seconds. If every attempt
+# fails, the row stays `running` with its lock free, and the next run of any job, or
+# `opsmetrics status`, closes it as abandoned (ledger.sweep_abandoned).
+FAILURE_RECORD_BACKOFF_S = (0.0, 0.5, 2.0)
+
+
+def record_failure(engine: Engine, run_id: uuid.UUID, stats: dict[str, Any], error: str) -> bool:
+    """Close the run's row as failed through the ledger's own pool; whether it was written."""
+    from opsmetrics.observability import logger
+
+    writer = ledger_engine(engine)
+    for pause in FAILURE_RECORD_BACKOFF_S:
+        time.sleep(pause)
+        try:
+            with writer.begin() as record:
+                ledger.close_run(record, run_id, "failed", stats, error)
+            return True
+        except DBAPIError as exc:
+            logger().warning("could not record the failure yet", extra={"error": one_line(exc)})
+            writer.dispose()  # the next attempt opens a fresh connection
+    return False
+
+
+def _rollback_quietly(conn: Connection) -> None:
+    """Roll back the job's transaction; on a lost connection there is nothing left to undo (the
+    server has rolled it back and released the lock)."""
+    try:
+        conn.rollback()
+    except DBAPIError:
+        conn.invalidate()
+
+
+def _bound_session(conn: Connection, settings: Settings) -> None:
+    """The job transaction's own limits (SET LOCAL, ended with the transaction, so nothing leaks
+    to the pool or pins an RDS Proxy connection beyond it): each statement's run time, each lock
+    wait, and how long the session may sit idle inside the transaction (a client gone silent)
+    before the server ends it and releases the run's lock."""
+    conn.execute(
+        text(
+            "SELECT set_config('statement_timeout', :statement, true),"
+            " set_config('lock_timeout', :lock, true),"
+            " set_config('idle_in_transaction_session_timeout', :idle, true)"
+        ),
+        {
+            "statement": str(settings.statement_timeout_ms),
+            "lock": str(max(settings.lock_wait_s, 1) * 1000),
+            "idle": str(max(settings.idle_in_transaction_timeout_s, 1) * 1000),
+        },
+    )
+
+
 def _acquire_lock(conn: Connection, job: str, target: date | None, wait_s: int) -> None:
     """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY)."""
-    # lock_timeout bounds the wait; it is reset at once so the job's own statements are not bound.
+    # lock_timeout bounds the wait (and, set again by _bound_session, every later lock wait).
     conn.execute(
         text("SELECT set_config('lock_timeout', :ms, true)"),
         {"ms": str(max(wait_s, 0) * 1000 or 1)},
@@ -392,7 +451,6 @@ def _acquire_lock(conn: Connection, job: str, target: date | None, wait_s: int) 
                 "try again when it has finished"
             ) from None
         raise
-    conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
 
 
 def _emit_metrics(job: str, status: str, stats: dict[str, Any], outcome: JobOutcome) -> None:

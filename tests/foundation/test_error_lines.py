@@ -30,7 +30,7 @@ SERVER_FIELDS = {
 def test_a_database_error_is_its_sqlstate_and_message() -> None:
     driver = pg8000.dbapi.ProgrammingError(SERVER_FIELDS)
     wrapped = OperationalError("SELECT pg_sleep(5)", {}, driver)
-    expected = "database error 57014: canceling statement due to statement timeout"
+    expected = "database error 57014 query_canceled: canceling statement due to statement timeout"
     assert one_line(wrapped) == one_line(driver) == expected
     assert "{" not in one_line(wrapped)
 
@@ -65,7 +65,7 @@ def test_a_statement_timeout_is_recorded_readably(
         settings=replace(settings, statement_timeout_ms=100),
     )
     [row] = job_runs(jobs)
-    expected = "database error 57014: canceling statement due to statement timeout"
+    expected = "database error 57014 query_canceled: canceling statement due to statement timeout"
     assert summary.runs[0].error == row["error"] == expected
 
 

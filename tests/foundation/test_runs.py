@@ -250,7 +250,7 @@ def test_an_interrupted_run_is_closed_and_the_interrupt_goes_on(
     with pytest.raises(KeyboardInterrupt):
         runs.run("test-interrupted", [D1, D2], trigger="backfill", engine=jobs, settings=settings)
     [row] = _ledger(jobs)
-    assert (row["status"], row["error"], row["done"]) == ("failed", "interrupted", True)
+    assert (row["status"], row["error"], row["done"]) == ("failed", "interrupted: Ctrl-C", True)
     assert _outputs(jobs) == {}
 
 

@@ -102,7 +102,7 @@ def test_a_failing_organization_is_reported_and_the_others_are_written(
     assert stats["batches"] == 3 and stats["batches_retried"] == 1
     assert stats["errors"] == 1
     assert f"organization {victim} is broken" in stats["failure_errors"][str(victim)]
-    assert stats["failure_errors"][str(victim)].startswith("P0001: ")
+    assert stats["failure_errors"][str(victim)].startswith("database error P0001: ")
 
 
 def test_a_failing_organization_keeps_its_previous_row_and_the_cli_exits_1(

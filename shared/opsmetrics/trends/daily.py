@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from opsmetrics.errors import one_line, sqlstate
 from opsmetrics.observability import logger
 from opsmetrics.runs import JobContext, JobOutcome
 from opsmetrics.trends import sql
@@ -133,10 +134,11 @@ def _write(
                     text(sql.UPSERT_BATCH), {"trend_date": day, "batch_no": batch_no}
                 ).one()
         except DBAPIError as exc:
+            _raise_if_not_data(exc)
             retried += 1
             logger().warning(
                 "trend batch failed; retrying its organizations one by one",
-                extra={"batch": batch_no, "organizations": len(org_ids), "error": _line(exc)},
+                extra={"batch": batch_no, "organizations": len(org_ids), "error": one_line(exc)},
             )
         else:
             written += row.written
@@ -149,10 +151,11 @@ def _write(
                         text(sql.UPSERT_ONE), {"trend_date": day, "org_id": org_id}
                     ).one()
             except DBAPIError as exc:
-                failures[str(org_id)] = _line(exc)
+                _raise_if_not_data(exc)
+                failures[str(org_id)] = one_line(exc)
                 logger().error(
                     "organization failed; its trend row was not written",
-                    extra={"organization_id": str(org_id), "error": _line(exc)},
+                    extra={"organization_id": str(org_id), "error": one_line(exc)},
                 )
             else:
                 written += row.written
@@ -170,10 +173,18 @@ def _log_malformed(conn: Connection, one_org: bool, scope: Mapping[str, Any], co
     )
 
 
-def _line(exc: DBAPIError) -> str:
-    """One line a person can read: the server's SQLSTATE and message, without the SQL."""
-    detail = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    if isinstance(detail, Mapping) and "M" in detail:
-        return f"{detail.get('C', '')}: {detail['M']}".strip(": ")[:300]
-    first = (str(exc.orig or exc).strip().splitlines() or [""])[0]
-    return first[:300]
+def _raise_if_not_data(exc: DBAPIError) -> None:
+    """Only an organization's own data can fail its batch and be retried alone. A lost connection,
+    a cancelled statement (timeout, shutdown) or a server out of resources would fail every
+    retry too, and hide its cause behind the next statement's PendingRollbackError: the run
+    fails with it instead."""
+    state = sqlstate(exc) or ""
+    if exc.connection_invalidated or not state or state[:2] in _NOT_DATA_CLASSES:
+        raise exc
+
+
+# SQLSTATE classes that say nothing about the rows: connection exception, insufficient
+# resources, operator intervention (57014 statement timeout, 57P01 shutdown), system error,
+# transaction rollback (deadlock, serialization), object not in prerequisite state (55P03
+# lock_not_available).
+_NOT_DATA_CLASSES = {"08", "40", "53", "55", "57", "58", "XX"}
