@@ -63,6 +63,10 @@ class Settings:
     # A Lambda invocation starts no further date with less time than this left (the dates not
     # reached stay due for the next tick); one UK-scale date takes a few seconds.
     min_time_left_s: int = 60
+    # Runs an organization may start over HTTP (report refreshes, POST /jobs/{job}/runs) per
+    # minute, counted in the ledger so every server and Lambda container shares the count;
+    # 0 turns the limit off. Operator tokens (no organization) are not limited.
+    http_runs_per_minute: int = 6
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +84,7 @@ class Settings:
             data_dir=Path(env.get("OPSMETRICS_DATA_DIR", "").strip() or ".opsmetrics"),
             hiring_alerts_topic_arn=_opt(env, "HIRING_ALERTS_TOPIC_ARN"),
             catchup_days=_int(env, "OPSMETRICS_CATCHUP_DAYS", 14),
+            http_runs_per_minute=_int(env, "OPSMETRICS_HTTP_RUNS_PER_MINUTE", 6),
         )
 
     @property

@@ -22,6 +22,18 @@ class JobAlreadyRunning(OpsmetricsError):
     """Another run holds the lock for the same job and date and did not finish in time."""
 
 
+class TooManyRequests(OpsmetricsError):
+    """The caller's organization has used its runs for now; `retry_after_s` says when to retry."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RequestTooLong(OpsmetricsError):
+    """The request's target (path and query) is longer than the server reads."""
+
+
 class ConfigError(OpsmetricsError):
     """The environment does not describe a usable configuration."""
 

@@ -105,6 +105,33 @@ def open_run(
     return run_id
 
 
+# An organization's HTTP requests that started runs within the last `window` seconds (a request's
+# runs share its id), with the seconds until each leaves the window, oldest first.
+_RECENT_HTTP_REQUESTS = """
+    SELECT ceil(extract(epoch FROM min(started_at) + make_interval(secs => :window)
+                - clock_timestamp())) AS leaves_in
+    FROM job_runs
+    WHERE org_id = :org AND trigger = 'http'
+      AND started_at > clock_timestamp() - make_interval(secs => :window)
+    GROUP BY coalesce(request_id, id)
+    ORDER BY 1
+"""
+
+
+def seconds_until_allowed(
+    conn: Connection, org_id: uuid.UUID, per_window: int, window_s: int = 60
+) -> int:
+    """0 when the organization may start another HTTP request's runs now, else how many seconds
+    until one of its last `per_window` requests leaves the window."""
+    leaving = [
+        int(row.leaves_in)
+        for row in conn.execute(text(_RECENT_HTTP_REQUESTS), {"org": org_id, "window": window_s})
+    ]
+    if len(leaving) < per_window:
+        return 0
+    return max(leaving[len(leaving) - per_window], 1)
+
+
 def close_run(
     conn: Connection, run_id: uuid.UUID, status: str, stats: dict[str, Any], error: str | None
 ) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -58,8 +59,9 @@ def _opaque(tag: str) -> str:
 # Building a report for an organization with 11,000 territories costs tens to hundreds of
 # milliseconds, and many people look at the same report of the same day. A process (a Lambda
 # container, a server worker) keeps rendered answers and reuses one only while
-#   - the outputs' version is unchanged: the job_runs ledger (count, latest finish), which changes
-#     in the same transaction as any job's outputs (a refresh included), and
+#   - the outputs' version for its organization is unchanged: the job_runs rows covering it
+#     (count, latest finish), which change in the same transaction as the outputs (a refresh
+#     included); another organization's refresh leaves them alone, and
 #   - it is younger than ANSWER_MAX_AGE_S: other changes (a medic assigned to a territory) show
 #     within the same five minutes a client may already cache the answer for.
 
@@ -70,13 +72,19 @@ DEFAULT_CACHE_MB = 64
 # A single answer larger than this share of the budget is not kept.
 LARGEST_SHARE = 4
 
-_VERSION_SQL = "SELECT count(*), max(finished_at) FROM job_runs"
+# Runs for every organization (org_id NULL) and runs limited to this one.
+_VERSION_SQL = """
+    SELECT count(*), max(finished_at) FROM job_runs WHERE org_id IS NULL
+    UNION ALL
+    SELECT count(*), max(finished_at) FROM job_runs WHERE org_id = :org
+"""
 
 
-def outputs_version(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever any job run commits or fails (and when the ledger is emptied)."""
-    row = conn.execute(text(_VERSION_SQL)).one()
-    return tuple(row)
+def outputs_version(conn: Connection, org_id: uuid.UUID) -> tuple[Any, ...]:
+    """Changes whenever a job run covering the organization commits or fails (and when the
+    ledger is emptied); not when a run limited to another organization does."""
+    rows = conn.execute(text(_VERSION_SQL), {"org": org_id}).all()
+    return tuple(tuple(row) for row in rows)
 
 
 @dataclass

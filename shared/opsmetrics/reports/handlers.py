@@ -75,7 +75,7 @@ def get_report(call: Call, services: Services) -> Response:
     # the outputs' version (the job_runs ledger, which moves with `as_of`).
     key = (call.route.path, call.org_id, fmt, today, tuple(sorted(call.values.items())))
     with services.engine().connect() as conn:
-        version = caching.outputs_version(conn) if cache.enabled else ()
+        version = caching.outputs_version(conn, call.org_id) if cache.enabled else ()
         kept = cache.get(key, version)
         if kept is not None:
             return kept
@@ -94,7 +94,7 @@ def answers() -> caching.AnswerCache:
 
 def refresh_report(call: Call, services: Services) -> Response:
     """Recompute the caller's organization for one date with the job's own code, then read."""
-    from opsmetrics import jobs, runs
+    from opsmetrics import jobs
     from opsmetrics.reports.registry import REPORT_JOBS
 
     name = _report_name(call)
@@ -106,16 +106,13 @@ def refresh_report(call: Call, services: Services) -> Response:
         raise BadRequest(f"date: {exc}") from None
     engine = services.engine()
     _check_org_known(engine, call.org_id)
-    settings = http_runs.http_settings(services.settings())
-    summary = runs.run(
+    summary = http_runs.run(
         job,
         [target],
-        trigger="http",
         engine=engine,
-        settings=settings,
+        settings=services.settings(),
         org_id=call.org_id,
         today=today,
-        time_left_s=http_runs.time_left(),
     )
     # The weekly chain may have run earlier missing Sundays first; the target's run is last.
     outcome = summary.runs[-1]

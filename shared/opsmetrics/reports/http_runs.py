@@ -1,21 +1,40 @@
-"""The limits of a job run started over HTTP (a report refresh, POST /jobs/{job}/runs), in one
-place: API Gateway gives up after 30 s and the function after 29 s.
+"""Job runs started over HTTP (a report refresh, POST /jobs/{job}/runs), and their limits, in
+one place: API Gateway gives up after 30 s and the function after 29 s.
 
 - a run waits at most LOCK_WAIT_S for a run of the same job and date (then 409), and each
   statement gets at most STATEMENT_TIMEOUT_MS;
 - a request starts no further date once RUN_BUDGET_S - MIN_TIME_LEFT_S have gone by: the dates
   not reached are `skipped` and stay due (the next request, or the next scheduled run's
   catch-up, picks them up). One date of any job takes about half a second at national scale,
-  but a weekly run may first compute missing earlier Sundays (up to 52).
+  but a weekly run may first compute missing earlier Sundays (up to 52);
+- an organization starts at most Settings.http_runs_per_minute requests' runs a minute (429 with
+  Retry-After), counted in the ledger so every process shares the count;
+- requests for the same runs (job, dates, organization) that arrive while one is running in this
+  process wait for its result instead of queueing on its lock, so they hold no database
+  connection meanwhile; a run elsewhere (another process) makes them wait at most LOCK_WAIT_S
+  for its lock, then 409.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING
 
 from opsmetrics.config import Settings
+from opsmetrics.errors import JobAlreadyRunning, TooManyRequests
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from opsmetrics.ledger import RunRequest
+    from opsmetrics.runs import RunSummary
 
 RUN_BUDGET_S = 25
 MIN_TIME_LEFT_S = 10
@@ -37,3 +56,88 @@ def time_left() -> Callable[[], float]:
     """Seconds left of this request's budget, counted from now."""
     deadline = time.monotonic() + RUN_BUDGET_S
     return lambda: deadline - time.monotonic()
+
+
+def run(
+    job: str,
+    dates: Sequence[date],
+    *,
+    engine: Engine,
+    settings: Settings,
+    org_id: uuid.UUID | None,
+    today: date,
+    request: RunRequest | None = None,
+    catch_up: bool = False,
+) -> RunSummary:
+    """Run `job` for an HTTP request within the limits above (trigger `http`)."""
+    from opsmetrics import runs
+
+    limited = http_settings(settings)
+
+    def start() -> RunSummary:
+        if org_id is not None and limited.http_runs_per_minute > 0:
+            _check_rate(engine, org_id, limited.http_runs_per_minute)
+        return runs.run(
+            job,
+            dates,
+            trigger="http",
+            engine=engine,
+            settings=limited,
+            org_id=org_id,
+            catch_up=catch_up,
+            request=request,
+            today=today,
+            time_left_s=time_left(),
+        )
+
+    return IN_PROGRESS.run((job, tuple(dates), org_id, catch_up), start, RUN_BUDGET_S)
+
+
+def _check_rate(engine: Engine, org_id: uuid.UUID, per_minute: int) -> None:
+    from opsmetrics.ledger import seconds_until_allowed
+
+    with engine.connect() as conn:
+        wait_s = seconds_until_allowed(conn, org_id, per_minute)
+    if wait_s:
+        raise TooManyRequests(
+            f"organization {org_id} has started {per_minute} runs in the last minute;"
+            f" try again in {wait_s} s",
+            wait_s,
+        )
+
+
+class Coalescer:
+    """One run per key at a time in this process: whoever asks while it runs gets its result
+    (or its error), waiting at most `wait_s`, then JobAlreadyRunning."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[Hashable, Future[RunSummary]] = {}
+
+    def run(self, key: Hashable, start: Callable[[], RunSummary], wait_s: float) -> RunSummary:
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                mine: Future[RunSummary] = Future()
+                self._running[key] = mine
+        if running is not None:
+            try:
+                return running.result(timeout=wait_s)
+            except FutureTimeout:
+                raise JobAlreadyRunning(
+                    "the same run is still in progress on this server; try again later"
+                ) from None
+        try:
+            summary = start()
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        else:
+            mine.set_result(summary)
+            return summary
+        finally:
+            with self._lock:
+                del self._running[key]
+
+
+IN_PROGRESS = Coalescer()

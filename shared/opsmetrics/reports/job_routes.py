@@ -112,7 +112,7 @@ def list_runs(call: Call, services: Services) -> Response:
 
 
 def run_job(call: Call, services: Services) -> Response:
-    from opsmetrics import jobs, runs
+    from opsmetrics import jobs
     from opsmetrics.ledger import RequestKind, RunRequest
 
     name = call.path.get("job", "")
@@ -132,21 +132,18 @@ def run_job(call: Call, services: Services) -> Response:
     )
     engine = services.engine()
     org = _scope(call, engine)
-    settings = http_runs.http_settings(services.settings())
     kind: RequestKind = "catch-up" if v["catch_up"] else ("backfill" if v["from"] else "single")
     request = RunRequest(kind)
     try:
-        summary = runs.run(
+        summary = http_runs.run(
             name,
             dates,
-            trigger="http",
             engine=engine,
-            settings=settings,
+            settings=services.settings(),
             org_id=org,
             catch_up=v["catch_up"],
             request=request,
             today=today,
-            time_left_s=http_runs.time_left(),
         )
     except JobAlreadyRunning as exc:
         # Earlier dates of this request may have run: say where to find them.

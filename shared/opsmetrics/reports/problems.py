@@ -14,6 +14,8 @@ from opsmetrics.errors import (
     JobAlreadyRunning,
     NotFound,
     OpsmetricsError,
+    RequestTooLong,
+    TooManyRequests,
     Unauthorized,
 )
 from opsmetrics.reports.messages import Response
@@ -53,8 +55,12 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotFound, 404),
     (MethodNotAllowed, 405),
     (JobAlreadyRunning, 409),
+    (RequestTooLong, 414),
+    (TooManyRequests, 429),
     (RefreshFailed, 500),
 )
+# A caller told to come back: when the database is out of reach or every connection is busy.
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -84,6 +90,16 @@ def _unstorable_value(exc: BaseException) -> bool:
     return isinstance(first, dict) and first.get("C") == _UNSTORABLE_VALUE
 
 
+def _unavailable(exc: BaseException) -> bool:
+    """No free connection in time (the pool's timeout), or the connection to the database lost."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 def to_response(exc: Exception) -> Response:
     """The answer for an exception raised while serving a request."""
     status = status_of(exc)
@@ -93,6 +109,18 @@ def to_response(exc: Exception) -> Response:
         # Logged: whoever decoded the value (a cursor, say) should have refused it earlier.
         logger().warning("request value the database cannot store", exc_info=exc)
         return error_response(400, "a parameter (or cursor) holds characters that are not text")
+    if status == 500 and _unavailable(exc):
+        from opsmetrics.errors import one_line
+        from opsmetrics.observability import logger
+
+        logger().warning(
+            "database unavailable while serving a request", extra={"error": one_line(exc)}
+        )
+        return error_response(
+            503,
+            "the database is unavailable or busy; try again shortly",
+            {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+        )
     if status == 500 and not isinstance(exc, RefreshFailed):
         from opsmetrics.observability import logger
 
@@ -109,4 +137,6 @@ def to_response(exc: Exception) -> Response:
         )
     elif isinstance(exc, MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)
+    elif isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after_s)
     return error_response(status, str(exc) or "error", headers)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from opsmetrics.errors import NotFound
+from opsmetrics.errors import NotFound, RequestTooLong
 from opsmetrics.reports import caching, handlers, job_routes
 from opsmetrics.reports.auth import (
     JOBS_READ_SCOPE,
@@ -233,8 +233,24 @@ def _find(path: str) -> tuple[dict[str, Route] | None, dict[str, str]]:
 # --- serving -------------------------------------------------------------------------------------
 
 
+# The longest request target (path and query) served: anything longer is refused at once (414)
+# rather than parsed. `opsmetrics serve` also caps gunicorn's request line at this size.
+MAX_TARGET_BYTES = 8190
+
+
+def _check_length(request: Request) -> None:
+    if len(request.path) + len(request.query_string) > MAX_TARGET_BYTES:
+        raise RequestTooLong(
+            f"the request's path and query exceed {MAX_TARGET_BYTES} bytes; send fewer parameters"
+        )
+
+
 def dispatch(request: Request, services: Services) -> Response:
     """Find the route for a request and serve it; 404 / 405 when there is none."""
+    try:
+        _check_length(request)
+    except RequestTooLong as exc:
+        return to_response(exc)
     methods, path_params = _find(request.path)
     route = methods.get(request.method) if methods else None
     if route is None:
@@ -251,6 +267,7 @@ def serve(
     """Serve a request already matched to `route` (and its {parameters}, when the door's router
     matched them: else read from the path). Never raises: errors become answers here."""
     try:
+        _check_length(request)
         identity = None
         if route.scope is not None:
             identity = request.authenticate()

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opsmetrics.reports.auth import AuthConfig, TokenVerifier, warn_local_default
 from opsmetrics.reports.messages import Request, Response, lower_headers
@@ -112,7 +112,6 @@ def reports(request: flask.Request) -> flask.Response:
 def serve(host: str, port: int) -> None:
     """`opsmetrics serve`: the target under functions-framework's production server (gunicorn)."""
     import functions_framework
-    from functions_framework._http import create_server
 
     from opsmetrics.config import Settings
 
@@ -140,4 +139,36 @@ def serve(host: str, port: int) -> None:
         ' try: curl -H "Authorization: Bearer $(opsmetrics token --org ORG_ID)"'
         f" http://{host}:{port}/reports/territories\n"
     )
-    create_server(app, False).run(host, port)  # type: ignore[no-untyped-call]
+    _gunicorn(app, host, port).run()
+
+
+# One worker process (the embedded database and the answer cache live per process) with a thread
+# per concurrent request; the database pool (db.POOL_SIZE + db.POOL_OVERFLOW) covers them all.
+THREADS = 8
+# The request line (method, target, version) gunicorn reads before refusing with 414; the
+# routing table refuses a longer path and query the same way (routes.MAX_TARGET_BYTES).
+REQUEST_LINE_BYTES = 8190
+
+
+def _gunicorn(app: flask.Flask, host: str, port: int) -> Any:
+    """gunicorn's documented custom-application API with the limits above (functions-framework's
+    own server reads request lines of any length)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": 1,
+                "threads": THREADS,
+                "limit_request_line": REQUEST_LINE_BYTES,
+                "limit_request_field_size": REQUEST_LINE_BYTES,
+                "loglevel": "error",
+                "timeout": 0,  # requests bound their own time (http_runs, statement timeouts)
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> flask.Flask:
+            return app
+
+    return _Server()
