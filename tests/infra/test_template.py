@@ -185,8 +185,16 @@ def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None
         for a in alarms
         if (a["Namespace"], a["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     }
+    # the API's own 5xx: answers the function returned (a failed refresh, 503) never raise
+    api_5xx = {
+        a["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms
+        if (a["Namespace"], a["MetricName"], a["Dimensions"][0]["Name"])
+        == ("AWS/ApiGateway", "5xx", "ApiId")
+    }
     assert errors == set(ALL_FUNCTIONS)
     assert queues == {"ScheduleDeadLetterQueue", "JobFailureQueue"}
+    assert api_5xx == {"ReportsApi"}
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
         # one failure is enough to page
@@ -194,6 +202,21 @@ def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None
             1,
             "GreaterThanOrEqualToThreshold",
         )
+
+
+def test_http_api_limits(template: dict[str, Any]) -> None:
+    """Every route throttled by API Gateway; the per-organization run limit is a parameter whose
+    default is the code's."""
+    limits = props(template, "ReportsApi")["DefaultRouteSettings"]
+    assert limits == {
+        "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+    }
+    params = template["Parameters"]
+    assert 0 < params["ApiRateLimit"]["Default"] <= params["ApiBurstLimit"]["Default"]
+    env = props(template, "ReportsFunction")["Environment"]["Variables"]
+    assert env["OPSMETRICS_HTTP_RUNS_PER_MINUTE"] == {"Ref": "HttpRunsPerMinute"}
+    assert params["HttpRunsPerMinute"]["Default"] == Settings().http_runs_per_minute
 
 
 def test_reports_http_api(template: dict[str, Any]) -> None:
