@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from opsmetrics.config import Settings
@@ -199,6 +199,7 @@ def _make_engine(
     @event.listens_for(engine, "connect")
     def _bound_reads(dbapi_conn: Any, conn_rec: Any) -> None:
         bound_socket(dbapi_conn, read_timeout)
+        _remember_fatal(dbapi_conn)
 
     if settings.db_secret_arn and not settings.database_url:
         _follow_secret_rotation(engine, settings.db_secret_arn)
@@ -228,6 +229,45 @@ def bound_socket(dbapi_conn: Any, read_timeout_s: float) -> None:
         option = getattr(socket, name, None)  # Linux names; macOS lacks some
         if option is not None:
             sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
+_FATAL = "opsmetrics_fatal"
+
+
+def _remember_fatal(dbapi_conn: Any) -> None:
+    """Keep the last FATAL error the server sent on this connection. A server that ends a session
+    (pg_terminate_backend, idle_in_transaction_session_timeout, a shutdown) says why just before
+    closing it, but pg8000 then reports only the closed socket ("network error"): the reason
+    would be lost without this."""
+    types = getattr(dbapi_conn, "message_types", None)
+    if not isinstance(types, dict):
+        return
+    code = next((c for c, h in types.items() if getattr(h, "__name__", "") == _ERROR_HANDLER), None)
+    if code is None:
+        return
+    handle = types[code]
+
+    def remember(data: bytes, context: Any) -> None:
+        handle(data, context)
+        fields = getattr(getattr(context, "error", None), "args", None)
+        if fields and isinstance(fields[0], dict) and fields[0].get("S") == "FATAL":
+            setattr(dbapi_conn, _FATAL, context.error)
+
+    types[code] = remember
+
+
+_ERROR_HANDLER = "handle_ERROR_RESPONSE"
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's connection under `conn`: take it while `conn` is valid (see fatal_error)."""
+    return conn.connection.dbapi_connection
+
+
+def fatal_error(dbapi_conn: Any) -> BaseException | None:
+    """The FATAL error the server sent before it closed this driver connection, if it did."""
+    found = getattr(dbapi_conn, _FATAL, None)
+    return found if isinstance(found, BaseException) else None
 
 
 def _follow_secret_rotation(engine: Engine, arn: str) -> None:

@@ -111,6 +111,10 @@ def one_line(exc: BaseException) -> str:
             return "database connection lost: no answer from the server within the read timeout"
         if isinstance(cause, ConnectionError):
             return _first_line(f"database connection lost: {type(cause).__name__}: {cause}")
+    for cause in _causes(exc):
+        if type(cause).__name__ == "InterfaceError" and str(cause) == "network error":
+            # pg8000's word for a socket that ended: the server or the path to it closed it.
+            return "database connection lost: the connection was closed"
     return _first_line(f"{type(exc).__name__}: {exc}")
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.db import ledger_engine
+from opsmetrics.db import driver_connection, fatal_error, ledger_engine
 from opsmetrics.errors import BadRequest, JobAlreadyRunning, interrupted, one_line
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
@@ -291,6 +291,7 @@ def run_one(
             request or RunRequest("single"),
         )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
+        driver_conn = driver_connection(conn)
         try:
             _bound_session(conn, settings)
             ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
@@ -315,14 +316,23 @@ def run_one(
         except BaseException as exc:
             # BaseException too: Ctrl-C, SIGTERM or a Lambda shutdown must not leave a `running`
             # row.
-            error = one_line(exc) if isinstance(exc, Exception) else interrupted(exc)
+            # A server that ended the session said why first: that is the cause, the closed
+            # socket only its symptom.
+            cause = fatal_error(driver_conn) or exc
+            error = one_line(cause) if isinstance(exc, Exception) else interrupted(exc)
             duration_ms = round((time.perf_counter() - started) * 1000)
             stats = {"duration_ms": duration_ms, "lock_wait_ms": waited_ms}
             if org_id is not None:
                 stats["org_id"] = str(org_id)
             # Record the failure before the rollback releases the lock (see module docstring).
             recorded = record_failure(engine, run_id, stats, error)
-            _rollback_quietly(conn)
+            if isinstance(exc, Exception):
+                _rollback_quietly(conn)
+            else:
+                # Interrupted, perhaps mid-statement: a rollback would queue behind the statement
+                # it interrupted. Closing the connection ends both; the server notices within
+                # CLIENT_CHECK_MS, rolls back and releases the lock.
+                conn.invalidate()
             log.error(
                 "job failed",
                 extra={"error": error, "failure_recorded": recorded},
@@ -393,7 +403,7 @@ def record_failure(engine: Engine, run_id: uuid.UUID, stats: dict[str, Any], err
             with writer.begin() as record:
                 ledger.close_run(record, run_id, "failed", stats, error)
             return True
-        except DBAPIError as exc:
+        except Exception as exc:  # pg8000 lets some socket errors through unwrapped
             logger().warning("could not record the failure yet", extra={"error": one_line(exc)})
             writer.dispose()  # the next attempt opens a fresh connection
     return False
@@ -404,25 +414,32 @@ def _rollback_quietly(conn: Connection) -> None:
     server has rolled it back and released the lock)."""
     try:
         conn.rollback()
-    except DBAPIError:
+    except Exception:  # a DBAPIError, or a socket error pg8000 did not wrap
         conn.invalidate()
+
+
+# How often the server checks, while a job's statement runs, that the client is still there (a
+# killed process): it then stops the statement, rolls back and releases the lock (PostgreSQL 14+).
+CLIENT_CHECK_MS = 5000
 
 
 def _bound_session(conn: Connection, settings: Settings) -> None:
     """The job transaction's own limits (SET LOCAL, ended with the transaction, so nothing leaks
     to the pool or pins an RDS Proxy connection beyond it): each statement's run time, each lock
-    wait, and how long the session may sit idle inside the transaction (a client gone silent)
-    before the server ends it and releases the run's lock."""
+    wait, how long the session may sit idle inside the transaction (a client gone silent) before
+    the server ends it and releases the run's lock, and how soon a vanished client is noticed."""
     conn.execute(
         text(
             "SELECT set_config('statement_timeout', :statement, true),"
             " set_config('lock_timeout', :lock, true),"
-            " set_config('idle_in_transaction_session_timeout', :idle, true)"
+            " set_config('idle_in_transaction_session_timeout', :idle, true),"
+            " set_config('client_connection_check_interval', :check, true)"
         ),
         {
             "statement": str(settings.statement_timeout_ms),
             "lock": str(max(settings.lock_wait_s, 1) * 1000),
             "idle": str(max(settings.idle_in_transaction_timeout_s, 1) * 1000),
+            "check": str(CLIENT_CHECK_MS),
         },
     )
 

@@ -95,8 +95,8 @@ def _unavailable(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, PoolTimeout):
-        return True
+    if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
+        return True  # pg8000 lets some socket errors through unwrapped
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 

@@ -11,6 +11,7 @@ Configuration is read on the first request (not at import), once per process.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -160,7 +161,8 @@ def _gunicorn(app: flask.Flask, host: str, port: int) -> Any:
             for key, value in {
                 "bind": f"{host}:{port}",
                 "workers": 1,
-                "threads": THREADS,
+                # THREADS as functions-framework reads it, for a server sized otherwise.
+                "threads": int(os.environ.get("THREADS", "") or THREADS),
                 "limit_request_line": REQUEST_LINE_BYTES,
                 "limit_request_field_size": REQUEST_LINE_BYTES,
                 "loglevel": "error",

@@ -1,0 +1,109 @@
+"""A command-line run's process ends mid-run: SIGTERM (a stopped container, `kill`) is handled like
+Ctrl-C, and SIGKILL leaves a `running` row that the next `opsmetrics status` closes. Either
+way the server ends the run's session within its client check, the lock is freed, the previous
+outputs stand byte for byte, and a rerun succeeds (CONTRACT §8)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from opsmetrics.ledger import ABANDONED
+from opsmetrics.runs import CLIENT_CHECK_MS
+from tests.faults.conftest import (
+    JOB,
+    PATIENCE_S,
+    Scene,
+    gate,
+    only_run,
+    outputs,
+    total_bookings,
+    wait_until_lock_free,
+)
+from tests.territory.fixture import D
+
+OPSMETRICS = str(Path(sys.executable).with_name("opsmetrics"))
+# The server notices a vanished client within its check interval; a little more for the poll.
+SESSION_ENDS_WITHIN_S = CLIENT_CHECK_MS / 1000 + 3
+
+
+def _cli(
+    database_url: str, *args: str, statement_timeout_ms: str = "60000"
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "OPSMETRICS_LOCK_WAIT_SECONDS": "5",
+        "DB_STATEMENT_TIMEOUT_MS": statement_timeout_ms,
+    }
+    env.pop("DB_SECRET_ARN", None)
+    return subprocess.Popen(
+        [OPSMETRICS, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _rerun(database_url: str) -> subprocess.CompletedProcess[str]:
+    process = _cli(database_url, "run", JOB, "--date", D.isoformat())
+    out, err = process.communicate(timeout=PATIENCE_S)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_run_whose_process_ends_is_closed_and_frees_its_lock(
+    db: Engine, scene: Scene, database_url: str, how: str
+) -> None:
+    with gate(db) as g:
+        process = _cli(database_url, "run", JOB, "--date", D.isoformat())
+        g.wait_for_run()
+        process.send_signal(getattr(signal, how))
+        _, err = process.communicate(timeout=PATIENCE_S)
+        # The gate still holds the statement the run was waiting in: its session ends because
+        # its client went away, not because the statement finished.
+        assert wait_until_lock_free(db) < SESSION_ENDS_WITHIN_S
+    if how == "SIGTERM":
+        assert process.returncode == 128 + signal.SIGTERM
+        assert err.strip().splitlines()[-1] == "opsmetrics run: terminated (SIGTERM)"
+        assert "Traceback" not in err
+        expected = {
+            "status": "failed",
+            "error": "interrupted: the process was terminated (SIGTERM)",
+            "finished": True,
+        }
+        assert only_run(db) == expected
+    else:
+        assert process.returncode == -signal.SIGKILL
+        assert only_run(db)["status"] == "running"  # nobody could close it
+        status = _cli(database_url, "status")
+        status.communicate(timeout=PATIENCE_S)
+        assert only_run(db) == {"status": "failed", "error": ABANDONED, "finished": True}
+    assert outputs(db) == scene.before
+    again = _rerun(database_url)
+    assert again.returncode == 0, again.stderr
+    assert total_bookings(db, scene.world.a2) == 7
+
+
+def test_a_statement_timeout_on_the_command_line_is_one_line_and_exit_1(
+    db: Engine, scene: Scene, database_url: str
+) -> None:
+    with gate(db):
+        process = _cli(
+            database_url, "run", JOB, "--date", D.isoformat(), statement_timeout_ms="300"
+        )
+        out, err = process.communicate(timeout=PATIENCE_S)
+    line = "database error 57014 query_canceled: canceling statement due to statement timeout"
+    assert process.returncode == 1
+    assert f"{JOB} {D} failed: {line}" in out.splitlines()
+    assert "Traceback" not in out + err
+    assert only_run(db) == {"status": "failed", "error": line, "finished": True}
+    assert outputs(db) == scene.before
+    assert _rerun(database_url).returncode == 0
