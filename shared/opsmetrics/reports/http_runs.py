@@ -9,10 +9,10 @@ one place: API Gateway gives up after 30 s and the function after 29 s.
   but a weekly run may first compute missing earlier Sundays (up to 52);
 - an organization starts at most Settings.http_runs_per_minute requests' runs a minute (429 with
   Retry-After), counted in the ledger so every process shares the count;
-- requests for the same runs (job, dates, organization) that arrive while one is running in this
-  process wait for its result instead of queueing on its lock, so they hold no database
-  connection meanwhile; a run elsewhere (another process) makes them wait at most LOCK_WAIT_S
-  for its lock, then 409.
+- a request for the same runs (job, dates, organization) as one this process is serving gets 409
+  at once, holding no server thread and no database connection; a run of them elsewhere
+  (another process, a scheduled run) makes it wait at most LOCK_WAIT_S for the lock, then 409.
+  Either 409 says Retry-After: RETRY_AFTER_S.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -40,6 +38,7 @@ RUN_BUDGET_S = 25
 MIN_TIME_LEFT_S = 10
 LOCK_WAIT_S = 10
 STATEMENT_TIMEOUT_MS = 20_000
+RETRY_AFTER_S = 5
 
 
 def http_settings(settings: Settings) -> Settings:
@@ -90,7 +89,7 @@ def run(
             time_left_s=time_left(),
         )
 
-    return IN_PROGRESS.run((job, tuple(dates), org_id, catch_up), start, RUN_BUDGET_S)
+    return IN_PROGRESS.run((job, tuple(dates), org_id, catch_up), start)
 
 
 def _check_rate(engine: Engine, org_id: uuid.UUID, per_minute: int) -> None:
@@ -106,38 +105,28 @@ def _check_rate(engine: Engine, org_id: uuid.UUID, per_minute: int) -> None:
         )
 
 
-class Coalescer:
-    """One run per key at a time in this process: whoever asks while it runs gets its result
-    (or its error), waiting at most `wait_s`, then JobAlreadyRunning."""
+class InProgress:
+    """The runs this process is serving now, by key: a second request for the same runs is
+    answered at once (JobAlreadyRunning, 409) instead of holding a server thread and a database
+    connection while it queues on the first one's lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: dict[Hashable, Future[RunSummary]] = {}
+        self._running: set[Hashable] = set()
 
-    def run(self, key: Hashable, start: Callable[[], RunSummary], wait_s: float) -> RunSummary:
+    def run(self, key: Hashable, start: Callable[[], RunSummary]) -> RunSummary:
         with self._lock:
-            running = self._running.get(key)
-            if running is None:
-                mine: Future[RunSummary] = Future()
-                self._running[key] = mine
-        if running is not None:
-            try:
-                return running.result(timeout=wait_s)
-            except FutureTimeout:
+            if key in self._running:
                 raise JobAlreadyRunning(
-                    "the same run is still in progress on this server; try again later"
-                ) from None
+                    "the same run is already in progress on this server; its figures will be in"
+                    f" the report when it ends: try again in {RETRY_AFTER_S} s"
+                )
+            self._running.add(key)
         try:
-            summary = start()
-        except BaseException as exc:
-            mine.set_exception(exc)
-            raise
-        else:
-            mine.set_result(summary)
-            return summary
+            return start()
         finally:
             with self._lock:
-                del self._running[key]
+                self._running.discard(key)
 
 
-IN_PROGRESS = Coalescer()
+IN_PROGRESS = InProgress()

@@ -139,4 +139,8 @@ def to_response(exc: Exception) -> Response:
         headers["Allow"] = ", ".join(exc.allowed)
     elif isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
+    elif isinstance(exc, JobAlreadyRunning):
+        from opsmetrics.reports.http_runs import RETRY_AFTER_S
+
+        headers["Retry-After"] = str(RETRY_AFTER_S)
     return error_response(status, str(exc) or "error", headers)
