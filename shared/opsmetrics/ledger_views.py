@@ -7,7 +7,6 @@ per line, times in UTC to the second, durations short, errors cut to one line.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from opsmetrics.errors import BadRequest
 from opsmetrics.freshness import Freshness, JobFreshness
 from opsmetrics.history import RunPage
 from opsmetrics.reports.model import Report
-from opsmetrics.reports.render import render_csv, to_jsonable
+from opsmetrics.reports.render import dumps, render_csv
 
 RUN_FORMATS = ("table", "json", "csv")
 STATUS_FORMATS = ("table", "json")
@@ -43,9 +42,7 @@ DETAIL_WIDTH = 80
 
 
 def to_json(value: RunPage | Freshness, *, compact: bool = False) -> str:
-    if compact:  # HTTP: no indent, json's C encoder
-        return json.dumps(value.to_dict(), default=to_jsonable, separators=(",", ":"))
-    return json.dumps(value.to_dict(), default=to_jsonable, indent=2)
+    return dumps(value.to_dict(), compact=compact)
 
 
 def runs_csv(page: RunPage) -> str:

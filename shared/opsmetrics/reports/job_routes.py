@@ -179,12 +179,12 @@ def _summary_answer(summary: RunSummary) -> Response:
     """200 with the summary; a date that failed (or partial: some organizations failed) makes it
     a 500 that still carries the summary. Dates only `skipped` for time stay due: 200, status
     partial, and the caller may POST again."""
-    from opsmetrics.reports.render import to_jsonable
+    from opsmetrics.reports.render import dumps
 
     body = summary.to_dict()
     bad = [r for r in summary.runs if r.status in ("failed", "partial")]
     if not bad:
-        answer = _answer(json.dumps(body, default=to_jsonable, separators=(",", ":")), "json")
+        answer = _answer(dumps(body, compact=True), "json")
         answer.headers["X-Job-Status"] = summary.status
         return answer
     first = bad[0]
@@ -201,7 +201,7 @@ def _summary_answer(summary: RunSummary) -> Response:
     answer = error_response(500, message)
     payload = json.loads(answer.body)
     payload["summary"] = body
-    answer.body = json.dumps(payload, default=to_jsonable, separators=(",", ":"))
+    answer.body = dumps(payload, compact=True)
     answer.headers["X-Job-Status"] = summary.status
     return answer
 

@@ -27,18 +27,25 @@ def to_jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def render_json(report: Report, *, compact: bool = False) -> str:
+def dumps(value: Any, *, compact: bool = False) -> str:
+    """JSON text for every answer. NaN or Infinity anywhere raises ValueError: JSON has no such
+    numbers, and CONTRACT §8 says no output holds them, so a bad value that got this far fails
+    loudly instead of reaching a client as invalid JSON."""
     # compact (HTTP): no indent lets json use its C encoder, several times faster on big reports
     if compact:
-        return json.dumps(report.to_dict(), default=to_jsonable, separators=(",", ":"))
-    return json.dumps(report.to_dict(), default=to_jsonable, indent=2)
+        return json.dumps(value, default=to_jsonable, separators=(",", ":"), allow_nan=False)
+    return json.dumps(value, default=to_jsonable, indent=2, allow_nan=False)
+
+
+def render_json(report: Report, *, compact: bool = False) -> str:
+    return dumps(report.to_dict(), compact=compact)
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, default=to_jsonable, separators=(",", ":"))
+        return dumps(value, compact=True)
     if isinstance(value, Decimal | float):
         return f"{value:.2f}"
     if isinstance(value, datetime | date):
