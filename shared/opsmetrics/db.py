@@ -147,10 +147,12 @@ def connect_args(extra: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return args
 
 
-# Connections each process keeps and may add: a server worker has 8 threads, each of which may
-# hold one; a Lambda container serves one request at a time and uses one or two.
-POOL_SIZE = 2
-POOL_OVERFLOW = 8
+# Connections each process keeps open once made, and may add for a while: a server worker has 8
+# threads, each of which may hold one (connections beyond the kept ones are closed on return, so
+# a busy server that kept fewer would connect anew on most requests); a Lambda container serves
+# one request at a time and makes only the one or two it uses.
+POOL_SIZE = 8
+POOL_OVERFLOW = 2
 # A request waits at most this long for a free connection, then fails (HTTP 503) rather than
 # hanging behind others.
 POOL_TIMEOUT_S = 10
@@ -170,7 +172,7 @@ def build_engine(raw: str | URL, settings: Settings) -> Engine:
     # The ledger's writes (a run's `running` row, its failure record) go through a pool of their
     # own: a run holding its lock must never wait for a connection that the requests queued
     # behind that lock are holding.
-    ledger = _make_engine(url, extra, settings, 1, POOL_OVERFLOW)
+    ledger = _make_engine(url, extra, settings, 2, POOL_SIZE)
     _ledger_engines[engine] = ledger
     return engine
 
