@@ -336,7 +336,8 @@ def run_one(
             log.error(
                 "job failed",
                 extra={"error": error, "failure_recorded": recorded},
-                exc_info=isinstance(exc, Exception) and not isinstance(exc, DBAPIError),
+                # A traceback only for what may be a bug, not for the database or the network.
+                exc_info=isinstance(exc, Exception) and not isinstance(exc, DBAPIError | OSError),
             )
             _emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}))
             if not isinstance(exc, Exception):

@@ -83,14 +83,14 @@ def scene(db: Engine) -> Scene:
     return Scene(world, outputs(db))
 
 
-def outputs(engine: Engine) -> str:
-    """md5 of every output row, in key order: equal means byte for byte equal."""
+def outputs(engine: Engine, table: str = "territory_metrics") -> str:
+    """md5 of every row of an output table, in key order: equal means byte for byte equal."""
     with engine.connect() as conn:
         return str(
             conn.execute(
                 text(
-                    "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.territory_id,"
-                    " t.metric_date), '')) FROM territory_metrics t"
+                    f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                    f" FROM {table} t"
                 )
             ).scalar_one()
         )
@@ -110,7 +110,7 @@ def total_bookings(engine: Engine, territory: object, when: date = D) -> int:
 
 
 class Gate:
-    """Holds territory_metrics in EXCLUSIVE mode: a run reads and computes, then waits at its
+    """Holds an output table in EXCLUSIVE mode: a run reads and computes, then waits at its
     first write, inside its transaction, with its ledger row open and its lock held."""
 
     def __init__(self, conn: Connection) -> None:
@@ -136,10 +136,10 @@ class Gate:
 
 
 @contextmanager
-def gate(engine: Engine) -> Iterator[Gate]:
+def gate(engine: Engine, table: str = "territory_metrics") -> Iterator[Gate]:
     with engine.connect() as conn:
         conn.begin()
-        conn.execute(text("LOCK TABLE territory_metrics IN EXCLUSIVE MODE"))
+        conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
         try:
             yield Gate(conn)
         finally:

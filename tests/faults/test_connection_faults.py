@@ -28,6 +28,7 @@ from tests.faults.conftest import (
 )
 from tests.faults.proxy import Proxy
 from tests.territory.fixture import D
+from tests.trends import fixture as trends
 
 
 @pytest.fixture
@@ -166,3 +167,36 @@ def test_a_row_whose_failure_could_not_be_recorded_is_closed_by_status(
     assert only_run(db) == {"status": "failed", "error": ABANDONED, "finished": True}
     assert outputs(db) == scene.before
     _rerun_succeeds(db, scene)
+
+
+def test_a_cut_during_the_trend_batch_write_names_the_cut(
+    db: Engine, proxy: Proxy, proxied: Engine, fault_settings: Settings
+) -> None:
+    """The trend job writes organizations in batches under savepoints and retries a failing
+    batch one organization at a time; a lost connection is not an organization's fault, so it
+    fails the run with its own cause (it used to surface as PendingRollbackError)."""
+    job = "daily-trend-aggregation"
+    with db.begin() as conn:
+        orgs = trends.load_day(conn)
+    assert runs.run(job, [trends.D], trigger="manual", engine=db).ok
+    with db.begin() as conn:
+        trends.insert_classifications(conn, [trends.classification(orgs.small)])
+    before = outputs(db, "communication_trends")
+    done: list[runs.RunSummary] = []
+    worker = threading.Thread(
+        target=lambda: done.append(
+            runs.run(job, [trends.D], trigger="manual", engine=proxied, settings=fault_settings)
+        )
+    )
+    with gate(db, "communication_trends") as g:
+        worker.start()
+        g.wait_for_run()
+        proxy.cut()
+        worker.join(PATIENCE_S)
+    [outcome] = done[0].runs
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert outcome.error.startswith("database connection lost: "), outcome.error
+    assert outputs(db, "communication_trends") == before
+    assert runs.run(job, [trends.D], trigger="manual", engine=db).ok
+    assert outputs(db, "communication_trends") != before
