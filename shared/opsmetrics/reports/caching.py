@@ -11,11 +11,11 @@ import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import Connection, text
 
 from opsmetrics.errors import ConfigError
@@ -87,22 +87,30 @@ def outputs_version(conn: Connection, org_id: uuid.UUID) -> tuple[Any, ...]:
     return tuple(tuple(row) for row in rows)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     version: tuple[Any, ...]
-    stored: float
     response: Response
-    size: int
+
+
+def _size(entry: _Entry) -> int:
+    return len(entry.response.body)
 
 
 class AnswerCache:
-    """Rendered report answers by key, least recently used out first; thread-safe."""
+    """Rendered report answers by key: cachetools' TTLCache (least recently used out first,
+    each kept at most `max_age_s`, sized by body length), behind a lock for the server's
+    threads, and dropped when their version moves on."""
 
     def __init__(self, max_bytes: int, max_age_s: float = ANSWER_MAX_AGE_S) -> None:
         self.max_bytes = max_bytes
-        self.max_age_s = max_age_s
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._bytes = 0
+        # The clock is looked up on each call, so tests can move it.
+        self._entries: TTLCache[Hashable, _Entry] = TTLCache(
+            maxsize=max(max_bytes, 1),
+            ttl=max_age_s,
+            timer=lambda: time.monotonic(),
+            getsizeof=_size,
+        )
         self._lock = threading.Lock()
 
     @classmethod
@@ -122,36 +130,23 @@ class AnswerCache:
         return self.max_bytes > 0
 
     def get(self, key: Hashable, version: tuple[Any, ...]) -> Response | None:
-        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.version != version or now - entry.stored > self.max_age_s:
-                self._drop(key)
-                return None
-            self._entries.move_to_end(key)
-            kept = entry.response
+            if entry is not None and entry.version != version:
+                del self._entries[key]
+                entry = None
+        if entry is None:
+            return None
+        kept = entry.response
         return Response(kept.status, kept.body, dict(kept.headers))
 
     def put(self, key: Hashable, version: tuple[Any, ...], response: Response) -> None:
-        size = len(response.body)
-        if not self.enabled or size * LARGEST_SHARE > self.max_bytes:
+        if not self.enabled or len(response.body) * LARGEST_SHARE > self.max_bytes:
             return
         kept = Response(response.status, response.body, dict(response.headers))
         with self._lock:
-            if key in self._entries:
-                self._drop(key)
-            self._entries[key] = _Entry(version, time.monotonic(), kept, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                self._drop(next(iter(self._entries)))
+            self._entries[key] = _Entry(version, kept)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._bytes = 0
-
-    def _drop(self, key: Hashable) -> None:
-        entry = self._entries.pop(key)
-        self._bytes -= entry.size
