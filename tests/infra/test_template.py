@@ -197,11 +197,54 @@ def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None
     assert api_5xx == {"ReportsApi"}
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
-        # one failure is enough to page
-        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
-            1,
-            "GreaterThanOrEqualToThreshold",
-        )
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        if alarm["MetricName"] != "Duration":
+            assert alarm["Threshold"] == 1  # one failure is enough to page
+    # every job function: a run near its timeout, and a throttled invocation, page too
+    for metric in ("Duration", "Throttles"):
+        watched = {
+            a["Dimensions"][0]["Value"]["Ref"]
+            for a in alarms
+            if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", metric)
+        }
+        assert watched == set(JOB_FUNCTIONS), metric
+    for alarm in alarms:
+        if alarm["MetricName"] == "Duration":
+            assert alarm["Statistic"] == "Maximum"
+            assert 0 < alarm["Threshold"] < LAMBDA_MAX_TIMEOUT_S * 1000
+
+
+def test_alerts_topic_encrypted_with_a_key_cloudwatch_may_use(template: dict[str, Any]) -> None:
+    topic = props(template, "AlertsTopic")
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    key = props(template, "AlertsKey")
+    assert key["EnableKeyRotation"] is True
+    services = {
+        st["Principal"].get("Service"): set(st["Action"])
+        for st in key["KeyPolicy"]["Statement"]
+        if "Service" in st["Principal"]
+    }
+    assert services == {"cloudwatch.amazonaws.com": {"kms:Decrypt", "kms:GenerateDataKey*"}}
+    weekly = props(template, "WeeklyHiringTriggersFunction")["Policies"]
+    kms = [p for p in weekly if isinstance(p, dict) and "Statement" in p]
+    assert kms and kms[0]["Statement"][0]["Resource"] == getatt("AlertsKey", "Arn")
+
+
+def test_access_logs_and_tags(template: dict[str, Any]) -> None:
+    api = props(template, "ReportsApi")
+    logs = api["AccessLogSettings"]
+    assert logs["DestinationArn"] == getatt("ReportsApiAccessLogGroup", "Arn")
+    for field in ("$context.requestId", "$context.status", "$context.routeKey", "org_id"):
+        assert field in logs["Format"]
+    group = props(template, "ReportsApiAccessLogGroup")
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    stage = {"Ref": "Stage"}
+    assert template["Parameters"]["Stage"]["Default"] == "prod"
+    assert template["Globals"]["Function"]["Tags"] == {"project": "opsmetrics", "stage": stage}
+    assert api["Tags"] == {"project": "opsmetrics", "stage": stage}
+    for logical_id in ("AlertsTopic", "AlertsKey", "ScheduleDeadLetterQueue", "JobFailureQueue"):
+        tags = {t["Key"]: t["Value"] for t in props(template, logical_id)["Tags"]}
+        assert tags == {"project": "opsmetrics", "stage": stage}, logical_id
 
 
 def test_http_api_limits(template: dict[str, Any]) -> None:
@@ -341,6 +384,9 @@ def test_function_roles_are_least_privilege(generated: dict[str, Any]) -> None:
             ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
             ("secretsmanager:GetSecretValue", SECRET),
             ("sns:Publish", TOPIC),
+            # the topic is encrypted: publishing takes a data key from its key
+            ("kms:Decrypt", getatt("AlertsKey", "Arn")),
+            ("kms:GenerateDataKey*", getatt("AlertsKey", "Arn")),
         ],
         "DailyTrendAggregationFunction": [
             ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
