@@ -55,6 +55,21 @@ def one_line(exc: BaseException) -> str:
     return _first_line(f"{type(exc).__name__}: {exc}")
 
 
+def sqlstate(exc: BaseException) -> tuple[str | None, str | None]:
+    """The SQLSTATE and message of the server's error inside exc, or (None, None)."""
+    for cause in _causes(exc):
+        fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
+        if fields and isinstance(fields.get("M"), str):
+            code = fields.get("C")
+            return (code if isinstance(code, str) else None), fields["M"]
+    return None, None
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """exc and every exception behind it (SQLAlchemy's `orig`, causes, contexts)."""
+    return _causes(exc)
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
     """exc, the driver's exception SQLAlchemy wraps (`orig`), and their causes, in that order."""
     found: list[BaseException] = []
