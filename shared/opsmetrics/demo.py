@@ -18,6 +18,7 @@ from opsmetrics import embedded, migrations, runs
 from opsmetrics.config import Settings
 from opsmetrics.dates import day_before, latest_sunday_before
 from opsmetrics.db import build_engine
+from opsmetrics.errors import ConfigError
 from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.reports.render import render
@@ -32,7 +33,19 @@ def _say(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def need_embedded() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pgserver") is None:
+        # The demo never uses DATABASE_URL, so "set DATABASE_URL" would not help here.
+        raise ConfigError(
+            "the demo runs on its own embedded PostgreSQL, which is not installed:"
+            " pip install 'opsmetrics[local]' (or run `python3 dev.py demo`, which does)"
+        )
+
+
 def demo_engine(settings: Settings) -> Engine:
+    need_embedded()
     pgdata = settings.data_dir / "pgdata"
     embedded.start(pgdata)
     embedded.drop_database(pgdata, DEMO_DB)
@@ -68,6 +81,7 @@ def _report(engine: Engine, name: str, params: ReportParams) -> None:
 def main() -> int:
     from opsmetrics import seed
 
+    need_embedded()
     settings = Settings.from_env()
     # Bad rows are logged as JSON warnings for operators; here the run lines already count them.
     from opsmetrics.observability import logger

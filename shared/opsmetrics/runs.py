@@ -57,6 +57,7 @@ class AfterCommit:
     stats: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
     failed_orgs: list[str] = field(default_factory=list)  # non-empty makes the run `partial`
+    error: str | None = None  # why, for job_runs.error (the log is not where people look)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class JobOutcome:
     # Side effects outside the database (notifications) run only once the outputs are
     # committed, so nobody is told about figures that were rolled back.
     after_commit: Callable[[], AfterCommit] | None = None
+    error: str | None = None  # a partial run's cause, for job_runs.error
 
 
 JobFunction = Callable[[JobContext], JobOutcome]
@@ -305,7 +307,7 @@ def run_one(
                 stats["org_id"] = str(org_id)
             if outcome.failed_orgs:
                 stats["failed_organizations"] = outcome.failed_orgs
-            ledger.close_run(conn, run_id, status, stats, None)
+            ledger.close_run(conn, run_id, status, stats, outcome.error)
             conn.commit()
             if outcome.after_commit is not None:
                 status = _run_after_commit(engine, run_id, outcome, status, stats)
@@ -338,7 +340,7 @@ def run_one(
         },
     )
     _emit_metrics(spec.name, status, stats, outcome)
-    return DateRun(target, status, str(run_id), stats, outcome.result, None)
+    return DateRun(target, status, str(run_id), stats, outcome.result, outcome.error)
 
 
 def _run_after_commit(
@@ -356,6 +358,7 @@ def _run_after_commit(
         error = f"after commit: {one_line(exc)}"
         logger().exception("post-commit step failed", extra={"error": error})
         extra = AfterCommit()
+    error = outcome.error = error or extra.error or outcome.error
     stats.update(extra.stats)
     outcome.result.update(extra.result)
     outcome.failed_orgs.extend(extra.failed_orgs)

@@ -260,10 +260,12 @@ def test_evaluate_sorts_counts_and_groups_by_region() -> None:
         fig("N1 1", "London"),  # nothing
     ]
     found = evaluate(rows)
+    # urgency across regions: B1 1's 3 weeks first; then EC1V 9's fulfillment (20 points under
+    # 90) before its rejection (5 over 25); SW1A 1's 1 week before M1 4's none
     assert [(t.severity, t.region, t.postcode_sector, t.trigger_type) for t in found] == [
+        ("critical", "West Midlands", "B1 1", "high_utilization"),
         ("critical", "London", "EC1V 9", "low_fulfillment"),
         ("critical", "London", "EC1V 9", "coverage_gap"),
-        ("critical", "West Midlands", "B1 1", "high_utilization"),
         ("warning", "London", "SW1A 1", "high_utilization"),
         ("warning", "North West", "M1 4", "high_utilization"),
     ]

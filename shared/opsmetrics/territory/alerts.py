@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
+from opsmetrics.errors import one_line
 from opsmetrics.territory.triggers import HiringTrigger
 
 if TYPE_CHECKING:
@@ -101,6 +102,16 @@ class PublishResult:
     published: int
     failed_orgs: list[str]
     already_sent: int = 0
+    first_error: str | None = None  # the first failure, as one line
+
+    def error_line(self, owed: int) -> str | None:
+        """What job_runs.error says when some alerts could not be published."""
+        if not self.failed_orgs:
+            return None
+        return (
+            f"hiring alerts not published for {len(self.failed_orgs)} of {owed}"
+            f" organizations (they are retried by the next run of this Sunday): {self.first_error}"
+        )
 
 
 def record(conn: Connection, alerts: Sequence[OrgAlert], run_id: uuid.UUID) -> int:
@@ -163,11 +174,12 @@ def publish_unsent(engine: Engine, topic_arn: str, alerts: Iterable[OrgAlert]) -
             try:
                 message_id = publish_one(topic_arn, alert)
             except (BotoCoreError, ClientError) as exc:
+                error = one_line(exc)
                 logger().warning(
-                    "hiring alert not published",
-                    extra={"org_id": alert.org_id, "error": f"{type(exc).__name__}: {exc}"},
+                    "hiring alert not published", extra={"org_id": alert.org_id, "error": error}
                 )
                 result.failed_orgs.append(alert.org_id)
+                result.first_error = result.first_error or error
                 continue
             conn.execute(
                 text(

@@ -149,9 +149,21 @@ def triggers_for(t: TerritoryFigures) -> list[HiringTrigger]:
     return [trigger for trigger in found if trigger is not None]
 
 
-def _order(trigger: HiringTrigger) -> tuple[int, str, str, int, str]:
+def excess(trigger: HiringTrigger) -> Decimal:
+    """How far past its threshold a trigger is, in percentage points (fulfillment counts down)."""
+    if trigger.trigger_type == "low_fulfillment":
+        return trigger.threshold - trigger.metric_value
+    return trigger.metric_value - trigger.threshold
+
+
+def urgency(trigger: HiringTrigger) -> tuple[int, int, Decimal, str, str, int, str]:
+    """Most urgent first, whatever the region: severity, then the longest-running condition
+    (weeks active), then the furthest past its threshold; region, sector and type only break
+    ties. (Region first would fill a page with one region's triggers.)"""
     return (
         SEVERITIES.index(trigger.severity),
+        -trigger.weeks_active,
+        -excess(trigger),
         trigger.region,
         trigger.postcode_sector,
         TRIGGER_TYPES.index(trigger.trigger_type),
@@ -160,12 +172,12 @@ def _order(trigger: HiringTrigger) -> tuple[int, str, str, int, str]:
 
 
 def sort_triggers(triggers: Iterable[HiringTrigger]) -> list[HiringTrigger]:
-    """Critical first, then warning, info; within a severity by region, sector, type."""
-    return sorted(triggers, key=_order)
+    """Most urgent first (see `urgency`)."""
+    return sorted(triggers, key=urgency)
 
 
 def evaluate(rows: Iterable[TerritoryFigures]) -> list[HiringTrigger]:
-    """All triggers of a week's territory rows, sorted."""
+    """All triggers of a week's territory rows, most urgent first."""
     return sort_triggers(trigger for row in rows for trigger in triggers_for(row))
 
 
@@ -199,7 +211,8 @@ class RegionTriggers:
 def group_by_region(
     triggers: Iterable[HiringTrigger], totals: Mapping[str, dict[str, int]] | None = None
 ) -> list[RegionTriggers]:
-    """Triggers per region; regions with the most critical (then most) triggers first.
+    """Triggers per region, each in urgency order; regions with the most critical (then most)
+    triggers first.
 
     totals: counts by severity per region over all triggers, when `triggers` is only the first
     of them (a report page); regions without a listed trigger still get their group.

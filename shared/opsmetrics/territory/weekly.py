@@ -92,6 +92,7 @@ def compute(ctx: JobContext) -> JobOutcome:
             stats=stats_,
             result={"sns_messages_published": sent.published},
             failed_orgs=sent.failed_orgs,
+            error=sent.error_line(len(org_alerts)),
         )
 
     shown = triggers[:MAX_RESULT_TRIGGERS]
