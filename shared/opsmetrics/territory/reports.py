@@ -92,7 +92,8 @@ def _name_orgs(conn: Connection, rows: list[dict[str, Any]], params: ReportParam
     """Add each row's organization name (rows of every organization only)."""
     if params.org_id is not None or not rows:
         return
-    names = dict(conn.execute(text("SELECT id::text, name FROM organizations")).all())
+    found = conn.execute(text("SELECT id::text, name FROM organizations")).all()
+    names: dict[str, str] = {str(r[0]): str(r[1]) for r in found}
     for row in rows:
         row["organization"] = names.get(str(row["org_id"]))
 
