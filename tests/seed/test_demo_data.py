@@ -318,3 +318,31 @@ def test_hotspots_and_alerts_on_the_anchor_day(conn: Connection) -> None:
         )
     ).one()
     assert tuple(span) == (True, True)
+
+
+def test_the_sample_http_events_speak_for_an_organization_of_the_demo_data(
+    conn: Connection,
+) -> None:
+    """infra/events/reports/*.json answer with data on `opsmetrics seed` / demo data (seed 7),
+    whatever the anchor date: organization ids do not depend on it."""
+    import json
+    from pathlib import Path
+
+    events = Path(__file__).resolve().parents[2] / "infra" / "events" / "reports"
+    claimed = {
+        claims["org_id"]
+        for path in events.glob("*.json")
+        if (claims := json.loads(path.read_text())["requestContext"].get("authorizer", {}))
+        and (claims := claims.get("jwt", {}).get("claims", {})).get("org_id")
+    }
+    staffing = set(
+        conn.execute(
+            text(
+                "SELECT o.id::text FROM organizations o"
+                " WHERE EXISTS (SELECT 1 FROM territories t WHERE t.org_id = o.id)"
+                " AND EXISTS (SELECT 1 FROM topic_classifications c"
+                " WHERE c.organization_id = o.id)"
+            )
+        ).scalars()
+    )
+    assert claimed and claimed <= staffing  # territories and Slack data both
