@@ -372,12 +372,12 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from opsmetrics.cli_errors import explain
-    from opsmetrics.terminal import configure_logging
+    from opsmetrics.terminal import cli_logging
 
     args = build_parser().parse_args(argv)
-    configure_logging(verbose=args.verbose, log_format=args.log_format)
     try:
-        return COMMANDS[args.command](args)
+        with cli_logging(verbose=args.verbose, log_format=args.log_format):
+            return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print(f"opsmetrics {args.command}: interrupted", file=sys.stderr)
         return 130

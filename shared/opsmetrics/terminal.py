@@ -7,8 +7,10 @@ after it, so neither overwrites the other. `-v` or `--log-format json` asks for 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -112,20 +114,28 @@ class LogStream:
         sys.stderr.flush()
 
 
-def configure_logging(*, verbose: bool, log_format: str | None) -> None:
-    """The command line's logging: WARNING and up as human lines by default; with -v, INFO and
-    up as JSON; --log-format chooses the format either way."""
+@contextlib.contextmanager
+def cli_logging(*, verbose: bool, log_format: str | None) -> Iterator[None]:
+    """The command line's logging while a command runs: WARNING and up as human lines by
+    default; with -v, INFO and up as JSON; --log-format chooses the format either way. The
+    logger is left as it was found (the CLI's entry point also runs inside other programs)."""
     from opsmetrics.observability import logger
 
     log = logger()
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
-    fmt = log_format or ("json" if verbose else "human")
     handler = log.registered_handler
+    before = (log.log_level, handler.formatter, getattr(handler, "stream", None))
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    keys = log.registered_formatter.get_current_keys()
+    if (log_format or ("json" if verbose else "human")) == "human":
+        handler.setFormatter(HumanFormatter(**keys))
+    else:
+        handler.setFormatter(LambdaPowertoolsFormatter(**keys))
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(LogStream())
-    if fmt == "human" and not isinstance(log.registered_formatter, HumanFormatter):
-        keys = log.registered_formatter.get_current_keys()
-        handler.setFormatter(HumanFormatter(**keys))
-    elif fmt == "json" and isinstance(log.registered_formatter, HumanFormatter):
-        keys = log.registered_formatter.get_current_keys()
-        handler.setFormatter(LambdaPowertoolsFormatter(**keys))
+    try:
+        yield
+    finally:
+        log.setLevel(before[0])
+        handler.setFormatter(before[1])
+        if isinstance(handler, logging.StreamHandler) and before[2] is not None:
+            handler.setStream(before[2])
