@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
-from opsmetrics.errors import one_line
 from opsmetrics.territory.triggers import HiringTrigger
 
 if TYPE_CHECKING:
@@ -174,7 +173,8 @@ def publish_unsent(engine: Engine, topic_arn: str, alerts: Iterable[OrgAlert]) -
             try:
                 message_id = publish_one(topic_arn, alert)
             except (BotoCoreError, ClientError) as exc:
-                error = one_line(exc)
+                # not errors.one_line: it would call a refused connection to SNS a database's
+                error = f"SNS: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 logger().warning(
                     "hiring alert not published", extra={"org_id": alert.org_id, "error": error}
                 )

@@ -211,20 +211,24 @@ class RegionTriggers:
 def group_by_region(
     triggers: Iterable[HiringTrigger], totals: Mapping[str, dict[str, int]] | None = None
 ) -> list[RegionTriggers]:
-    """Triggers per region, each in urgency order; regions with the most critical (then most)
-    triggers first.
+    """Triggers per region, each in urgency order; the region with the most urgent trigger
+    first, and so on, so that the first group always opens with the most urgent trigger.
 
     totals: counts by severity per region over all triggers, when `triggers` is only the first
-    of them (a report page); regions without a listed trigger still get their group.
+    of them (a report page); regions without a listed trigger still get their group, after the
+    others, those with the most critical (then most) triggers first.
     """
     groups: dict[str, RegionTriggers] = {}
-    for region, counts in (totals or {}).items():
-        groups[region] = RegionTriggers(region, totals=counts)
-    for trigger in sort_triggers(triggers):
+    first_seen: dict[str, int] = {}
+    for position, trigger in enumerate(sort_triggers(triggers)):
+        first_seen.setdefault(trigger.region, position)
         groups.setdefault(trigger.region, RegionTriggers(trigger.region)).triggers.append(trigger)
+    for region, counts in (totals or {}).items():
+        groups.setdefault(region, RegionTriggers(region)).totals = counts
 
-    def urgency(group: RegionTriggers) -> tuple[int, int, str]:
+    def order(group: RegionTriggers) -> tuple[int, int, int, str]:
         counts = group.counts
-        return (-counts["critical"], -counts["total"], group.region)
+        seen = first_seen.get(group.region, len(first_seen) + 10**9)
+        return (seen, -counts["critical"], -counts["total"], group.region)
 
-    return sorted(groups.values(), key=urgency)
+    return sorted(groups.values(), key=order)
