@@ -19,7 +19,13 @@ def add_commands(
     from opsmetrics.ledger_views import RUN_FORMATS, STATUS_FORMATS
 
     runs = sub.add_parser("runs", help="the run ledger (job_runs), newest first")
-    runs.add_argument("--job", choices=list(JOBS), metavar="JOB", help=" | ".join(JOBS))
+    runs.add_argument(
+        "--job",
+        type=lambda name: name.strip().replace("_", "-"),  # both spellings, as `run` takes
+        choices=list(JOBS),
+        metavar="JOB",
+        help=" | ".join(JOBS),
+    )
     runs.add_argument("--status", choices=STATUSES, help=" | ".join(STATUSES))
     runs.add_argument("--from", dest="date_from", type=date_arg, help="target dates from D")
     runs.add_argument("--to", dest="date_to", type=date_arg, help="target dates up to D")
