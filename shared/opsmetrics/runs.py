@@ -12,7 +12,7 @@ What a job is lives in `jobs.py`; the job_runs SQL in `ledger.py`. One date is o
    their record commit together; failure: the ledger row becomes failed first, then the job
    transaction rolls back, leaving the previous outputs untouched.
 
-Before the loop, `plan()` turns the request into the dates to run (CONTRACT §7): due dates first
+Before the loop, `plan()` turns the request into the dates to run (spec §7): due dates first
 when catching up, and for the weekly job the missing earlier Sundays its counters build on.
 """
 
@@ -162,7 +162,7 @@ def plan(
     catch_up: bool,
     horizon_days: int,
 ) -> list[date]:
-    """The dates a request runs, oldest first (CONTRACT §7).
+    """The dates a request runs, oldest first (spec §7).
 
     - catching up: the job's due dates before the latest requested date come first;
     - a job whose run builds on its previous date (weekly S on S-7): where that date lies after

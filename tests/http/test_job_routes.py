@@ -1,4 +1,4 @@
-"""The job routes (CONTRACT §7) through both doors: GET /jobs/status, GET /jobs/runs and
+"""The job routes (spec §7) through both doors: GET /jobs/status, GET /jobs/runs and
 POST /jobs/{job}/runs, their scopes, and who sees what: an organization's token sees its own
 runs and the every-organization ones, never another organization's; an operator token (no org_id
 claim) sees and runs everything.

@@ -1,4 +1,4 @@
-"""The demo scale's shape: everything the jobs' rules need is in the data (CONTRACT §2-5).
+"""The demo scale's shape: everything the jobs' rules need is in the data (spec §2-5).
 
 Loads the demo once for the module (seed 7, anchor Sunday 2026-11-22) and only reads it.
 """

@@ -123,7 +123,7 @@ def test_reports_in_every_format(
     world: World, db_env: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The weekly job fills in the Sunday's missing daily rows, but only a run of the daily job
-    # makes the date computed for the territories report (CONTRACT §7).
+    # makes the date computed for the territories report (spec §7).
     assert cli(["run", "daily-territory-metrics", "--date", "2026-03-15"]) == 0
     assert cli(["run", "weekly-hiring-triggers", "--date", "2026-03-15"]) == 0
     capsys.readouterr()

@@ -1,4 +1,4 @@
-"""The staffing rules (CONTRACT §4) as pure functions: every threshold on both sides."""
+"""The staffing rules (spec §4) as pure functions: every threshold on both sides."""
 
 from __future__ import annotations
 

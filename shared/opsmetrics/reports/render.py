@@ -81,7 +81,7 @@ def _footer(report: Report) -> list[str]:
 
 
 def _header(report: Report) -> list[str]:
-    """The report, its date, and (CONTRACT §7) when its data was computed and whether it is
+    """The report, its date, and (spec §7) when its data was computed and whether it is
     stale."""
     first, last = report.extra.get("date_from"), report.extra.get("date_to")
     if first and last and first != last:  # a range (trends): both ends, not just the last

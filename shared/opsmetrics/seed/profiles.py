@@ -2,7 +2,7 @@
 
 Each territory draws one profile (by share), then its weekly volume and rejection rate uniformly
 inside the profile's ranges. The mix is chosen so that the territory metrics show the whole range
-CONTRACT §3-4 cares about: quiet territories, overloaded ones (utilization > 80 needs 5 confirmed
+spec §3-4 cares about: quiet territories, overloaded ones (utilization > 80 needs 5 confirmed
 bookings in a week), overloaded for many consecutive weeks (critical) or only lately (warning),
 rejection above 10 % and above 25 % with at least 10 bookings, and low-volume high-rejection ones.
 Pure data: the SQL in territory.py reads it.
@@ -60,7 +60,7 @@ PROFILES: tuple[Profile, ...] = (
 
 
 # The `small` and `demo` scales: a believable operation. Utilization is confirmed bookings over
-# 5 working days (CONTRACT §3), so it saturates at 5 confirmed shifts a week; most territories
+# 5 working days (spec §3), so it saturates at 5 confirmed shifts a week; most territories
 # book 2-5 a week (30-90 %), a tail is overloaded, a few are hotspots week after week (the
 # "3+ weeks" critical trigger), and coverage gaps and surges show every other rule once.
 # `uk` keeps PROFILES: it is the load test, with volumes far past saturation.

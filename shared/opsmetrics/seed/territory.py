@@ -25,7 +25,7 @@ P_SECONDARY = 0.55
 # Medics who have left but are still on the books.
 P_INACTIVE_MEDIC = 0.08
 
-# Per booking, the bad input CONTRACT §5 expects jobs to count and leave out.
+# Per booking, the bad input spec §5 expects jobs to count and leave out.
 P_UNKNOWN_STATUS = 0.003  # a status outside the five known ones
 P_INVALID_POSTCODE = 0.003  # not a postcode at all
 P_STRAY_POSTCODE = 0.008  # a valid postcode in a sector the organization does not cover

@@ -1,6 +1,6 @@
 """SNS messages for critical hiring triggers: one message per organization and week, sent once.
 
-CONTRACT §7, side effects once: the weekly job records each organization's alert for its Sunday
+spec §7, side effects once: the weekly job records each organization's alert for its Sunday
 (hiring_alerts: content hash, run) in its own transaction; after the commit each recorded alert
 not yet published is published and marked (when, message id). A rerun with the same content
 finds it published and sends nothing; a failed publish stays unsent and the next run of that

@@ -1,6 +1,6 @@
 """The territories, hiring-triggers and coverage-gaps reports: one indexed read each + pure rules.
 
-Which date each shows is reports.computed's choice (CONTRACT §7): without a date, the latest its
+Which date each shows is reports.computed's choice (spec §7): without a date, the latest its
 job (daily-territory-metrics; weekly-hiring-triggers for the two weekly reports) computed for
 the organization (for every organization when none is given); a date it never computed is
 NotFound. The weekly reports refuse a date that is not a Sunday, as the weekly job does.

@@ -1,4 +1,4 @@
-"""Hiring triggers for one week, and their grouping by region (CONTRACT §4). Pure: no I/O."""
+"""Hiring triggers for one week, and their grouping by region (spec §4). Pure: no I/O."""
 
 from __future__ import annotations
 

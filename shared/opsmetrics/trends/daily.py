@@ -1,4 +1,4 @@
-"""daily-trend-aggregation (CONTRACT §3): a communication_trends row (D, daily) per organization.
+"""daily-trend-aggregation (spec §3): a communication_trends row (D, daily) per organization.
 
 Shape of a run, all inside the run's transaction (runs.py holds the lock and the ledger):
 1. one statement aggregates the UTC day's classifications and escalation alerts of every
