@@ -35,6 +35,7 @@ _NOISE = {
     "function_arn",
     "function_request_id",
     "sampling_rate",
+    "correlation_id",
 }
 MAX_LINE = 240  # a log line stays on one (wide) terminal line
 
