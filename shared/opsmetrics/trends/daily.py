@@ -110,6 +110,11 @@ def compute(ctx: JobContext) -> JobOutcome:
         bad_rows=int(totals["malformed_sentiment"]) + int(totals["bad_confidence"]),
         failed_orgs=failed,
         result=result,
+        # counts only: a tenant reading job_runs must not learn other organizations' ids
+        error=f"{len(failed)} of {processed} organizations failed (their ids and errors are in"
+        " the stats: failed_organizations, failure_errors)"
+        if failed
+        else None,
     )
 
 
