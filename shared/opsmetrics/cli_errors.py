@@ -59,7 +59,7 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     if extra is None:
         return None
     return (
-        f"{EXTRA_PURPOSE[extra]} need the `{extra}` extra (module {top} is not installed):"
+        f"needs the `{extra}` extra ({EXTRA_PURPOSE[extra]}; module {top} is not installed):"
         f" pip install 'opsmetrics[{extra}]'"
     )
 
