@@ -87,7 +87,10 @@ def database_unreachable(exc: BaseException) -> str | None:
 
 def explain(exc: BaseException) -> Explained:
     if isinstance(exc, BadRequest | NotFound):
-        return Explained(EXIT_BAD_REQUEST, str(exc))
+        line = str(exc)
+        if line.startswith("unknown organization") and "opsmetrics orgs" not in line:
+            line += ": `opsmetrics orgs` lists the organizations"  # where ids come from
+        return Explained(EXIT_BAD_REQUEST, line)
     if isinstance(exc, JobAlreadyRunning):
         return Explained(EXIT_BUSY, str(exc))
     if isinstance(exc, ConfigError | OpsmetricsError):

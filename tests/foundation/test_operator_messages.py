@@ -253,6 +253,18 @@ def test_orgs_lists_ids_and_names(db_env: Engine, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.splitlines()[1] == f"{acme},Acme Medics,0,False"
 
 
+def test_an_unknown_organization_points_at_orgs(
+    db_env: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown = "6624fa7b-0e4e-4c95-8ebf-000000000000"
+    for argv in (["status"], ["runs"], ["run", "daily-trend-aggregation"]):
+        assert main([*argv, "--org", unknown]) == 2
+        line = one_line(capsys.readouterr().err)
+        assert line.endswith(
+            f"unknown organization {unknown}: `opsmetrics orgs` lists the organizations"
+        )
+
+
 def test_run_takes_job_names_with_underscores_as_invoke_does(
     db_env: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
