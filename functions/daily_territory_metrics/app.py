@@ -1,4 +1,4 @@
-"""Lambda handler for the daily-territory-metrics job (CONTRACT §1, §3).
+"""Lambda handler for the daily-territory-metrics job (spec §1, §3).
 
 Scheduled every day at 03:00 UTC, for yesterday.
 

@@ -1,4 +1,4 @@
-"""Lambda handler for the weekly-hiring-triggers job (CONTRACT §1, §3).
+"""Lambda handler for the weekly-hiring-triggers job (spec §1, §3).
 
 Scheduled every Monday at 04:00 UTC, for the Sunday before.
 

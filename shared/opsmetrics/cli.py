@@ -15,26 +15,44 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
-from opsmetrics import ledger_cli
-from opsmetrics.errors import (
-    BadRequest,
-    ConfigError,
-    JobAlreadyRunning,
-    NotFound,
-    OpsmetricsError,
-    Terminated,
-)
+from opsmetrics import ledger_cli, local_cli, orgs_cli
+from opsmetrics.cli_errors import EXIT_BAD_REQUEST, EXIT_BUSY, EXIT_FAILED
+from opsmetrics.errors import BadRequest, ConfigError, Terminated
 
-EXIT_FAILED = 1
-EXIT_BAD_REQUEST = 2
-EXIT_BUSY = 3
+__all__ = ["EXIT_BAD_REQUEST", "EXIT_BUSY", "EXIT_FAILED", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one line (not usage + error) so it reads well at 3 AM."""
+    """argparse, but a mistake is one line (not usage + error) so it reads well at 3 AM, and
+    every command takes the logging options, before or after its name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from opsmetrics.terminal import LOG_FORMATS
+
+        # SUPPRESS: a subcommand's parser sets them only when given, so `opsmetrics -v run`
+        # and `opsmetrics run ... -v` both work.
+        self.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="log job details (INFO) to stderr, as JSON unless --log-format human",
+        )
+        self.add_argument(
+            "--log-format",
+            choices=LOG_FORMATS,
+            default=argparse.SUPPRESS,
+            help="log lines on stderr: human (default) or json (as in Lambda)",
+        )
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_REQUEST, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _job_name(value: str) -> str:
+    """A job name as the jobs spell it or as the Lambda folders do (underscores)."""
+    return value.strip().replace("_", "-")
 
 
 def _date_arg(value: str) -> date:
@@ -62,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     from opsmetrics.reports.render import FORMATS
 
     parser = _Parser(prog="opsmetrics", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log job details to stderr")
+    parser.set_defaults(verbose=False, log_format=None)
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -94,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run a job now, backfill a range in date order, or catch up what is due"
     )
-    run.add_argument("job", choices=list(JOBS), metavar="JOB", help=" | ".join(JOBS))
+    run.add_argument(
+        "job",
+        type=_job_name,
+        choices=list(JOBS),
+        metavar="JOB",
+        help=" | ".join(JOBS) + " (underscores work too)",
+    )
     run.add_argument("--date", type=_date_arg, help="target date (default: the job's usual target)")
     run.add_argument("--from", dest="date_from", type=_date_arg, help="first date of a backfill")
     run.add_argument("--to", dest="date_to", type=_date_arg, help="last date of a backfill")
@@ -113,7 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="date_from", type=_date_arg, help="first day (trends)")
     report.add_argument("--to", dest="date_to", type=_date_arg, help="last day (trends)")
     report.add_argument("--org", help="one organization id (default: all)")
-    report.add_argument("--region", help="only this region (territories)")
+    report.add_argument(
+        "--region",
+        help="only this region, any case, e.g. London, 'South East', Scotland (territories,"
+        " hiring-triggers, coverage-gaps); the territories report lists the regions",
+    )
     report.add_argument("--limit", type=_positive_int, help="at most this many rows")
     report.add_argument("--cursor", help="continue a paginated report (territories)")
     report.add_argument(
@@ -122,16 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=FORMATS, default="table")
 
     ledger_cli.add_commands(sub, _date_arg, _positive_int)
-
-    serve = sub.add_parser("serve", help="serve the HTTP reports locally (functions-framework)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_positive_int, default=8080)
+    orgs_cli.add_command(sub)
 
     sub.add_parser("demo", help="everything above on an embedded PostgreSQL, nothing to install")
 
-    invoke = sub.add_parser("invoke", help="run a Lambda handler locally with a sample event")
-    invoke.add_argument("function", help="daily_territory_metrics | weekly_hiring_triggers | ...")
-    invoke.add_argument("--event", required=True, help="path of an event JSON file")
+    local_cli.add_commands(sub)
 
     token = sub.add_parser("token", help="mint a local bearer token for the HTTP API")
     token.add_argument(
@@ -205,21 +228,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(done: int, total: int, outcome: Any) -> None:
-    if total == 1:
-        return
-    width = 24
-    filled = round(width * done / total)
-    bar = "#" * filled + "-" * (width - filled)
-    end = "\n" if done == total or not sys.stderr.isatty() else "\r"
-    sys.stderr.write(f"[{bar}] {done}/{total} {outcome.target_date} {outcome.status}{end}")
-    sys.stderr.flush()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     import json
 
-    from opsmetrics import jobs, runs
+    from opsmetrics import jobs, run_report, runs
     from opsmetrics.config import Settings
 
     if args.catch_up and (args.date or args.date_from or args.date_to):
@@ -229,17 +241,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.job, today=today, on=args.date, start=args.date_from, end=args.date_to
     )
     trigger = "backfill" if args.date_from else "manual"
-    summary = runs.run(
-        args.job,
-        dates,
-        trigger=trigger,
-        engine=_engine(args),
-        settings=Settings.from_env(),
-        org_id=args.org,
-        on_progress=_progress,
-        catch_up=args.catch_up,
-        today=today,
-    )
+    watch = run_report.RunWatch()
+    try:
+        summary = runs.run(
+            args.job,
+            dates,
+            trigger=trigger,
+            engine=_engine(args),
+            settings=Settings.from_env(),
+            org_id=args.org,
+            on_progress=watch.on_progress,
+            catch_up=args.catch_up,
+            today=today,
+        )
+    except KeyboardInterrupt:
+        print(f"opsmetrics run: {run_report.after_interrupt(args, watch, dates)}", file=sys.stderr)
+        raise
     if args.json:
         print(json.dumps(summary.to_dict(), default=str, indent=2))
     else:
@@ -250,6 +267,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if isinstance(v, int) and not isinstance(v, bool)
             )
             print(f"{args.job} {r.target_date} {r.status}" + (f": {detail}" if detail else ""))
+        if len(summary.runs) > 1:
+            print(run_report.summary_line(summary.runs, watch.elapsed()))
+    stopped = run_report.after_failure(args, summary.runs)
+    if stopped:
+        print(f"opsmetrics run: {stopped}", file=sys.stderr)
     return 0 if summary.ok else EXIT_FAILED
 
 
@@ -310,13 +332,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from opsmetrics.reports.server import serve
-
-    serve(host=args.host, port=args.port)
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from opsmetrics.demo import main as demo_main
 
@@ -324,18 +339,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_invoke(args: argparse.Namespace) -> int:
-    from opsmetrics.local_invoke import invoke
-
-    return invoke(args.function, args.event)
-
-
 def cmd_token(args: argparse.Namespace) -> int:
+    from opsmetrics.orgs_cli import check_token_org
     from opsmetrics.reports.auth import (
         OPERATOR_DEFAULT_SCOPES,
         ORG_DEFAULT_SCOPES,
         mint_token,
     )
+
+    check_token_org(args)
 
     if args.scope:  # each --scope may itself hold several, space-separated
         scopes = [s for given in args.scope for s in given.split()]
@@ -352,67 +364,39 @@ COMMANDS = {
     "report": cmd_report,
     "runs": ledger_cli.cmd_runs,
     "status": ledger_cli.cmd_status,
-    "serve": cmd_serve,
+    "serve": local_cli.cmd_serve,
     "demo": cmd_demo,
-    "invoke": cmd_invoke,
+    "invoke": local_cli.cmd_invoke,
     "token": cmd_token,
+    "orgs": orgs_cli.cmd_orgs,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from opsmetrics.observability import logger
+    from opsmetrics.cli_errors import explain
+    from opsmetrics.terminal import cli_logging
 
-    logger().setLevel("INFO" if args.verbose else "WARNING")
+    args = build_parser().parse_args(argv)
     previous = _terminate_like_ctrl_c()
     try:
-        return _dispatch(args)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import ProgrammingError
-
-    try:
-        return COMMANDS[args.command](args)
-    except (BadRequest, NotFound) as exc:
-        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
-        return EXIT_BAD_REQUEST
-    except JobAlreadyRunning as exc:
-        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except (ConfigError, OpsmetricsError) as exc:
-        print(f"opsmetrics {args.command}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except ProgrammingError as exc:
-        if "3D000" in str(exc):  # invalid_catalog_name: the database itself is missing
-            from opsmetrics.errors import one_line
-
-            missing = one_line(exc).split(": ", 1)[-1]
-            print(
-                f"opsmetrics {args.command}: {missing}:"
-                " create it (CREATE DATABASE) or point DATABASE_URL at the right one",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        if "does not exist" not in str(exc):
-            return _unexpected(args, exc)
-        print(
-            f"opsmetrics {args.command}: the database lacks the opsmetrics schema or is behind it:"
-            " run `opsmetrics db upgrade`",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+        with cli_logging(verbose=args.verbose, log_format=args.log_format):
+            return COMMANDS[args.command](args)
     except Terminated:
         print(f"opsmetrics {args.command}: terminated (SIGTERM)", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"opsmetrics {args.command}: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
-    except Exception as exc:  # the last line of defence: one line, not a traceback
-        return _unexpected(args, exc)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        found = explain(exc)
+        prefix = f"opsmetrics {args.command}: "
+        print(prefix + found.line, file=sys.stderr)
+        if found.unexpected and args.verbose:
+            raise
+        return found.code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _terminate_like_ctrl_c() -> Any:
@@ -426,15 +410,6 @@ def _terminate_like_ctrl_c() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, _raise)
-
-
-def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
-    from opsmetrics.errors import one_line
-
-    print(f"opsmetrics {args.command}: unexpected {one_line(exc)}", file=sys.stderr)
-    if args.verbose:
-        raise exc
-    return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ class Settings:
     idle_in_transaction_timeout_s: int = 60
     data_dir: Path = Path(".opsmetrics")
     hiring_alerts_topic_arn: str | None = None
-    # CONTRACT §7: how many days before its target a scheduled run (or --catch-up) looks for
+    # spec §7: how many days before its target a scheduled run (or --catch-up) looks for
     # missed dates to run first.
     catchup_days: int = 14
     # A Lambda invocation starts no further date with less time than this left (the dates not

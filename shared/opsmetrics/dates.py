@@ -1,4 +1,4 @@
-"""Date parsing and the default target dates of CONTRACT §3. Pure: 'today' is always passed in."""
+"""Date parsing and the default target dates of spec §3. Pure: 'today' is always passed in."""
 
 from __future__ import annotations
 

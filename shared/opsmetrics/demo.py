@@ -12,19 +12,57 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from opsmetrics import embedded, migrations, runs
 from opsmetrics.config import Settings
 from opsmetrics.dates import day_before, latest_sunday_before
 from opsmetrics.db import build_engine
+from opsmetrics.errors import ConfigError
 from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.reports.render import render
+from opsmetrics.run_report import duration
 
 DEMO_DB = "opsmetrics_demo"
 WEEKS = 4  # enough consecutive Sundays for a territory to reach "3+ weeks overloaded"
 TABLE_ROWS = 12  # keep the printed reports to a screenful each
+
+
+# How to read the numbers above (the rules: docs/specification.md §3-4, docs/territory.md).
+READING = (
+    "How to read these numbers:",
+    "  utilization = confirmed bookings in the 7 days / 5 working days of one primary medic,"
+    " capped at 100 %:",
+    "    3 confirmed shifts = 60 %, 5 or more = 100 %. Most territories sit at 40-80 %.",
+    "  high_utilization is a warning above 70 %, and critical above 80 % for 3+ weeks in a"
+    " row (weeks_active);",
+    "  coverage gaps: more than 10 % (warning) or 25 % (critical) of at least 10 bookings"
+    " rejected.",
+    "  Operating it: docs/runbook.md; every table and rule: docs/specification.md.",
+)
+
+
+def utilization_line(engine: Engine, day: date) -> str:
+    """How the day's territories spread over utilization, in one line."""
+    with engine.connect() as conn:
+        n, average, between, above = conn.execute(
+            text(
+                "SELECT count(*), coalesce(avg(primary_medic_utilization), 0),"
+                " count(*) FILTER (WHERE primary_medic_utilization BETWEEN 30 AND 90),"
+                " count(*) FILTER (WHERE primary_medic_utilization > 80)"
+                " FROM territory_metrics WHERE metric_date = :day"
+            ),
+            {"day": day},
+        ).one()
+
+    def share(k: int) -> str:
+        return f"{100 * k / n:.0f} %" if n else "-"
+
+    return (
+        f"Territories on {day}: {n:,}, average utilization {average:.1f} %;"
+        f" {share(between)} between 30 and 90 %, {share(above)} above 80 %."
+    )
 
 
 def _say(line: str = "") -> None:
@@ -32,7 +70,19 @@ def _say(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def need_embedded() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pgserver") is None:
+        # The demo never uses DATABASE_URL, so "set DATABASE_URL" would not help here.
+        raise ConfigError(
+            "the demo runs on its own embedded PostgreSQL, which is not installed:"
+            " pip install 'opsmetrics[local]' (or run `python3 dev.py demo`, which does)"
+        )
+
+
 def demo_engine(settings: Settings) -> Engine:
+    need_embedded()
     pgdata = settings.data_dir / "pgdata"
     embedded.start(pgdata)
     embedded.drop_database(pgdata, DEMO_DB)
@@ -43,11 +93,11 @@ def _run(engine: Engine, settings: Settings, job: str, dates: list[date]) -> run
     started = time.perf_counter()
     trigger = "backfill" if len(dates) > 1 else "manual"
     summary = runs.run(job, dates, trigger=trigger, engine=engine, settings=settings)
-    took = time.perf_counter() - started
+    took = duration(time.perf_counter() - started)
     span = f"{dates[0]}" if len(dates) == 1 else f"{dates[0]}..{dates[-1]} ({len(dates)} runs)"
     bad = sum(int(r.stats.get("bad_rows", 0)) for r in summary.runs)
     note = f", {bad:,} bad rows left out and counted" if bad else ""
-    _say(f"  {job:<24} {span:<32} {summary.status} in {took:.1f}s{note}")
+    _say(f"  {job:<24} {span:<32} {summary.status} in {took}{note}")
     for r in summary.runs:
         if r.error:
             _say(f"    {r.target_date}: {r.error}")
@@ -68,6 +118,7 @@ def _report(engine: Engine, name: str, params: ReportParams) -> None:
 def main() -> int:
     from opsmetrics import seed
 
+    need_embedded()
     settings = Settings.from_env()
     # Bad rows are logged as JSON warnings for operators; here the run lines already count them.
     from opsmetrics.observability import logger
@@ -95,6 +146,10 @@ def main() -> int:
         _report(engine, "hiring-triggers", ReportParams(date=last_sunday))
         _report(engine, "coverage-gaps", ReportParams(date=last_sunday))
         _report(engine, "trends", ReportParams(date=yesterday))
+        _say(utilization_line(engine, yesterday))
+        for line in READING:
+            _say(line)
+        _say()
         _say("Next, on a database of your own (DATABASE_URL, or the embedded one by default):")
         _say("  opsmetrics db upgrade && opsmetrics seed && opsmetrics run daily-territory-metrics")
         _say("  opsmetrics report territories --format csv | head")

@@ -84,15 +84,6 @@ SQLSTATE_NAMES = {
 }
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error (through SQLAlchemy's wrapper and causes), if any."""
-    for cause in _causes(exc):
-        fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
-        if fields and isinstance(fields.get("C"), str):
-            return str(fields["C"])
-    return None
-
-
 def one_line(exc: BaseException) -> str:
     """A failure as one readable line: a database error as its SQLSTATE and the server's message,
     a lost connection as such, anything else as its type and first line. Never a driver's raw
@@ -116,6 +107,21 @@ def one_line(exc: BaseException) -> str:
             # pg8000's word for a socket that ended: the server or the path to it closed it.
             return "database connection lost: the connection was closed"
     return _first_line(f"{type(exc).__name__}: {exc}")
+
+
+def sqlstate(exc: BaseException) -> tuple[str | None, str | None]:
+    """The SQLSTATE and message of the server's error inside exc, or (None, None)."""
+    for cause in _causes(exc):
+        fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
+        if fields and isinstance(fields.get("M"), str):
+            code = fields.get("C")
+            return (code if isinstance(code, str) else None), fields["M"]
+    return None, None
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """exc and every exception behind it (SQLAlchemy's `orig`, causes, contexts)."""
+    return _causes(exc)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

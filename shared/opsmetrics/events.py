@@ -1,4 +1,4 @@
-"""Lambda event shapes -> the dates a job runs for (CONTRACT §3). Pure: no clock, no I/O.
+"""Lambda event shapes -> the dates a job runs for (spec §3). Pure: no clock, no I/O.
 
 Accepted, and nothing else:
 
@@ -9,7 +9,7 @@ Accepted, and nothing else:
 
 A scheduled tick's target is derived from the tick itself (converted to UTC), never from the
 wall clock, so a late or repeated delivery of one tick always names the same date. A scheduled
-invocation also catches up (CONTRACT §7): it runs its job's due dates before the tick's target.
+invocation also catches up (spec §7): it runs its job's due dates before the tick's target.
 `today` (the wall clock's UTC date, passed in) only bounds the valid dates.
 """
 
@@ -45,7 +45,7 @@ class JobRequest:
 
     @property
     def catch_up(self) -> bool:
-        """A scheduled invocation runs the due dates first (CONTRACT §7)."""
+        """A scheduled invocation runs the due dates first (spec §7)."""
         return self.trigger == "schedule"
 
     def describe(self) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """`opsmetrics status` and GET /jobs/status: per job, what is computed, what is due, what is
-running and whether it is stale (CONTRACT §6, §7, §8).
+running and whether it is stale (spec §6, §7, §8).
 
 The questions are the ledger's (`ledger.py`); this module asks them for every job, in one
 consistent snapshot, a handful of statements per job whatever the number of dates:
 
 - latest: the latest target date with a succeeded run covering the scope;
-- due: CONTRACT §7's due dates within the catch-up horizon before the job's target for today
+- due: spec §7's due dates within the catch-up horizon before the job's target for today
   (what the next scheduled run will catch up);
 - beyond the horizon: the same gaps further back, which nothing runs by itself; their count,
   oldest, newest and the oldest few;

@@ -1,5 +1,5 @@
 """The run ledger as people read it (`opsmetrics runs`, GET /jobs/runs): job_runs newest first,
-filtered, one statement per page (CONTRACT §6, §7).
+filtered, one statement per page (spec §6, §7).
 
 Scope: `org_id` set means "what that organization may see": the runs limited to it and the runs
 that covered every organization (org_id NULL). An organization's token always gets that scope;

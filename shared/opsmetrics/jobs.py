@@ -1,4 +1,4 @@
-"""The job model (CONTRACT §3, §7): every job's cadence, target-date policy, date bounds and
+"""The job model (spec §3, §7): every job's cadence, target-date policy, date bounds and
 dependencies, in one place. Pure: no clock (`today` is always passed in), no I/O.
 
 Events, the command line and HTTP ask this module which dates a request names and whether they
@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 
 Cadence = Literal["daily", "weekly"]
 
-# CONTRACT §7: the valid target dates, at every door. Before 2000 there is no data to compute;
+# spec §7: the valid target dates, at every door. Before 2000 there is no data to compute;
 # a year ahead covers any planned rota, and anything later is a typo that would otherwise write
 # rows of zeros that every undated report would then show.
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_DAYS_AHEAD = 366
-# CONTRACT §7: the weekly chain computes missing earlier Sundays at most this far back.
+# spec §7: the weekly chain computes missing earlier Sundays at most this far back.
 MAX_CHAIN_WEEKS = 52
 # One request (a Lambda backfill event, an HTTP run) covers at most this many dates: a quarter of
 # daily runs fits well inside one 15-minute invocation; longer backfills belong on the command
@@ -62,7 +62,7 @@ class Job:
         return timedelta(days=7 if self.weekly else 1)
 
     def target_for(self, today: date) -> date:
-        """CONTRACT §3: daily jobs target yesterday; the weekly job the latest Sunday before today.
+        """spec §3: daily jobs target yesterday; the weekly job the latest Sunday before today.
 
         For a scheduled tick, `today` is the tick's UTC date, never the wall clock."""
         return latest_sunday_before(today) if self.weekly else day_before(today)
@@ -82,7 +82,7 @@ class Job:
         return target - timedelta(days=horizon_days), target - timedelta(days=1)
 
     def check(self, target: date, today: date, what: str = "date") -> date:
-        """`target` if it is a valid target date of this job, else BadRequest (CONTRACT §7)."""
+        """`target` if it is a valid target date of this job, else BadRequest (spec §7)."""
         check_bounds(target, today, what)
         if self.weekly and target.weekday() != SUNDAY:
             raise BadRequest(
@@ -97,7 +97,7 @@ def latest_valid_date(today: date) -> date:
 
 
 def check_bounds(target: date, today: date, what: str = "date") -> date:
-    """CONTRACT §7: from 2000-01-01 to today (UTC) + 366 days."""
+    """spec §7: from 2000-01-01 to today (UTC) + 366 days."""
     latest = latest_valid_date(today)
     if not EARLIEST_DATE <= target <= latest:
         raise BadRequest(
@@ -173,7 +173,7 @@ def requested_dates(
     end: date | None = None,
     max_dates: int | None = None,
 ) -> list[date]:
-    """The dates a request names, in order, each checked (CONTRACT §7). BadRequest otherwise.
+    """The dates a request names, in order, each checked (spec §7). BadRequest otherwise.
 
     Nothing named: the job's usual target for `today`. A range of a weekly job: its Sundays.
     """
@@ -202,7 +202,7 @@ def requested_dates(
 
 def chain(spec: Job, target: date, earliest: date) -> Iterator[date]:
     """The earlier dates `target` builds on that lie after the job's earliest target date,
-    newest first, at most MAX_CHAIN_WEEKS of them (CONTRACT §7, the weekly chain)."""
+    newest first, at most MAX_CHAIN_WEEKS of them (spec §7, the weekly chain)."""
     previous = spec.previous(target)
     for _ in range(MAX_CHAIN_WEEKS):
         if previous is None or previous <= earliest:

@@ -1,4 +1,4 @@
-"""The job_runs SQL (CONTRACT §2, §7, §8): open and close a run, close abandoned ones, and what
+"""The job_runs SQL (spec §2, §7, §8): open and close a run, close abandoned ones, and what
 the calendar asks of the ledger: the earliest target, what succeeded, what is due.
 
 Scope: a run with `org_id` NULL covered every organization; one with an `org_id` covered only
@@ -37,7 +37,7 @@ JOB_LOCK_DAY = date(1999, 12, 31)
 # The advisory lock of (job, date): held by a live run for as long as its row is `running`.
 LOCK_KEY_SQL = "hashtext('opsmetrics:' || {job}), ({day} - DATE '2000-01-01')"
 
-# Abandoned `running` rows: their run is gone when their lock is free (CONTRACT §8). Taking the
+# Abandoned `running` rows: their run is gone when their lock is free (spec §8). Taking the
 # lock (released when this transaction ends) proves it; a live run holds it until it has
 # closed its row.
 _SWEEP = f"""
@@ -247,7 +247,7 @@ def due(
     horizon_days: int,
     org_id: uuid.UUID | None,
 ) -> list[date]:
-    """CONTRACT §7: the dates of `spec` due before `target`, oldest first."""
+    """spec §7: the dates of `spec` due before `target`, oldest first."""
     window = spec.due_window(target, horizon_days)
     if window is None:
         return []
@@ -286,7 +286,7 @@ def latest_succeeded(
     on: date | None = None,
 ) -> Computed | None:
     """The latest succeeded run of `job` covering the scope: on `on` exactly, or the latest
-    target date on or before `on_or_before` (CONTRACT §7, reports over time)."""
+    target date on or before `on_or_before` (spec §7, reports over time)."""
     where = ""
     params: dict[str, Any] = {"job": job, "org_id": org_id, "on": on, "last": on_or_before}
     if on is not None:
@@ -305,7 +305,7 @@ def latest_succeeded(
 
 
 def is_stale(conn: Connection, spec: Job, today: date, org_id: uuid.UUID | None) -> bool:
-    """CONTRACT §7: the job's expected latest date (its usual target for today) has no
+    """spec §7: the job's expected latest date (its usual target for today) has no
     succeeded run covering the scope."""
     return latest_succeeded(conn, spec.name, org_id, on=spec.target_for(today)) is None
 

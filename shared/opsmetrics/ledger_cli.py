@@ -1,5 +1,5 @@
 """`opsmetrics runs` and `opsmetrics status`: the run ledger and job freshness on the command line
-(CONTRACT §6). The work is in `history`, `freshness` and `ledger_views`; this is the argparse
+(spec §6). The work is in `history`, `freshness` and `ledger_views`; this is the argparse
 side, kept apart so that cli.py stays one screen per command.
 """
 
@@ -19,7 +19,13 @@ def add_commands(
     from opsmetrics.ledger_views import RUN_FORMATS, STATUS_FORMATS
 
     runs = sub.add_parser("runs", help="the run ledger (job_runs), newest first")
-    runs.add_argument("--job", choices=list(JOBS), metavar="JOB", help=" | ".join(JOBS))
+    runs.add_argument(
+        "--job",
+        type=lambda name: name.strip().replace("_", "-"),  # both spellings, as `run` takes
+        choices=list(JOBS),
+        metavar="JOB",
+        help=" | ".join(JOBS),
+    )
     runs.add_argument("--status", choices=STATUSES, help=" | ".join(STATUSES))
     runs.add_argument("--from", dest="date_from", type=date_arg, help="target dates from D")
     runs.add_argument("--to", dest="date_to", type=date_arg, help="target dates up to D")
@@ -79,5 +85,5 @@ def cmd_status(args: argparse.Namespace) -> int:
         engine, today=cli._today(), horizon_days=Settings.from_env().catchup_days, org_id=org
     )
     sys.stdout.write(render_status(found, args.format))
-    # A health check: 0 only when every job is fresh and nothing is due (CONTRACT §6).
+    # A health check: 0 only when every job is fresh and nothing is due (spec §6).
     return 0 if found.healthy else cli.EXIT_FAILED

@@ -106,10 +106,26 @@ def read_event(event_path: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadRequest(f"cannot read the event file {event_path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadRequest(f"{event_path} is not a text file (an event is UTF-8 JSON)") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"{event_path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def check_event_shape(function: str, event_path: str, event: Any) -> None:
+    """The reports function answers API Gateway HTTP events only: anything else (a job's
+    scheduled event, a list) is refused here with the kind of event it needs."""
+    if function.strip().replace("-", "_") != "reports":
+        return
+    if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
+        raise BadRequest(
+            f"{event_path} is not an API Gateway HTTP event (no requestContext): the reports"
+            " function takes the events under infra/events/reports/; scheduled events go to"
+            " the job functions (daily_territory_metrics, weekly_hiring_triggers,"
+            " daily_trend_aggregation)"
+        )
 
 
 @contextlib.contextmanager
@@ -160,6 +176,7 @@ def invoke(function: str, event_path: str) -> int:
 
     handler = load_handler(function)
     event = read_event(event_path)
+    check_event_shape(function, event_path, event)
     context = LocalContext(function_name=function.strip().replace("_", "-"))
     try:
         with local_environment(), handler_output():

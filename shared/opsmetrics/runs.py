@@ -12,7 +12,7 @@ What a job is lives in `jobs.py`; the job_runs SQL in `ledger.py`. One date is o
    their record commit together; failure: the ledger row becomes failed first, then the job
    transaction rolls back, leaving the previous outputs untouched.
 
-Before the loop, `plan()` turns the request into the dates to run (CONTRACT §7): due dates first
+Before the loop, `plan()` turns the request into the dates to run (spec §7): due dates first
 when catching up, and for the weekly job the missing earlier Sundays its counters build on.
 """
 
@@ -58,6 +58,7 @@ class AfterCommit:
     stats: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
     failed_orgs: list[str] = field(default_factory=list)  # non-empty makes the run `partial`
+    error: str | None = None  # why, for job_runs.error (the log is not where people look)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class JobOutcome:
     # Side effects outside the database (notifications) run only once the outputs are
     # committed, so nobody is told about figures that were rolled back.
     after_commit: Callable[[], AfterCommit] | None = None
+    error: str | None = None  # a partial run's cause, for job_runs.error
 
 
 JobFunction = Callable[[JobContext], JobOutcome]
@@ -161,7 +163,7 @@ def plan(
     catch_up: bool,
     horizon_days: int,
 ) -> list[date]:
-    """The dates a request runs, oldest first (CONTRACT §7).
+    """The dates a request runs, oldest first (spec §7).
 
     - catching up: the job's due dates before the latest requested date come first;
     - a job whose run builds on its previous date (weekly S on S-7): where that date lies after
@@ -309,7 +311,7 @@ def run_one(
                 stats["org_id"] = str(org_id)
             if outcome.failed_orgs:
                 stats["failed_organizations"] = outcome.failed_orgs
-            ledger.close_run(conn, run_id, status, stats, None)
+            ledger.close_run(conn, run_id, status, stats, outcome.error)
             conn.commit()
             if outcome.after_commit is not None:
                 status = _run_after_commit(engine, run_id, outcome, status, stats)
@@ -335,7 +337,8 @@ def run_one(
                 conn.invalidate()
             log.error(
                 "job failed",
-                extra={"error": error, "failure_recorded": recorded},
+                # Said only when it matters: the row stays `running` until the sweep closes it.
+                extra={"error": error, **({} if recorded else {"failure_recorded": False})},
                 # A traceback only for what may be a bug, not for the database or the network.
                 exc_info=isinstance(exc, Exception) and not isinstance(exc, DBAPIError | OSError),
             )
@@ -356,7 +359,7 @@ def run_one(
         },
     )
     _emit_metrics(spec.name, status, stats, outcome)
-    return DateRun(target, status, str(run_id), stats, outcome.result, None)
+    return DateRun(target, status, str(run_id), stats, outcome.result, outcome.error)
 
 
 def _run_after_commit(
@@ -374,6 +377,7 @@ def _run_after_commit(
         error = f"after commit: {one_line(exc)}"
         logger().exception("post-commit step failed", extra={"error": error})
         extra = AfterCommit()
+    error = outcome.error = error or extra.error or outcome.error
     stats.update(extra.stats)
     outcome.result.update(extra.result)
     outcome.failed_orgs.extend(extra.failed_orgs)

@@ -1,4 +1,4 @@
-"""The calendar (CONTRACT §7) at the doors: valid date bounds everywhere, catch-up on demand and
+"""The calendar (spec §7) at the doors: valid date bounds everywhere, catch-up on demand and
 on every scheduled tick, due dates from the ledger. Real PostgreSQL; the stand-in job writes a
 scratch table so only the calendar is under test."""
 

@@ -21,6 +21,7 @@ COMMANDS = [
     ["demo"],
     ["invoke"],
     ["token"],
+    ["orgs"],
 ]
 
 

@@ -1,4 +1,4 @@
-"""Default target dates and date parsing (CONTRACT §3), pure."""
+"""Default target dates and date parsing (spec §3), pure."""
 
 from __future__ import annotations
 

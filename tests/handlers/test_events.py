@@ -17,7 +17,7 @@ from opsmetrics.errors import BadRequest
 from opsmetrics.events import parse_event
 from opsmetrics.jobs import MAX_REQUEST_DAYS as MAX_RANGE_DAYS
 
-TODAY = date(2026, 12, 1)  # bounds the valid dates (CONTRACT §7)
+TODAY = date(2026, 12, 1)  # bounds the valid dates (spec §7)
 DAILY = "daily-territory-metrics"
 TRENDS = "daily-trend-aggregation"
 WEEKLY = "weekly-hiring-triggers"

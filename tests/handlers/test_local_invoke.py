@@ -137,9 +137,9 @@ def test_reports_sample_events(cli_env: Engine, capsys: pytest.CaptureFixture[st
     org_id = sample["requestContext"]["authorizer"]["jwt"]["claims"]["org_id"]
     with cli_env.begin() as conn:
         insert_rows(conn, "organizations", [{"id": org_id, "name": "Sample"}])
-    # the report sample reads a date its job computed (else: 404, not computed)
-    day = sample["queryStringParameters"]["date"]
-    assert main(["run", "daily-territory-metrics", "--date", day]) == 0
+    # the report sample names no date: it reads the latest its job computed (none: 404)
+    assert "date" not in sample["queryStringParameters"]
+    assert main(["run", "daily-territory-metrics", "--date", data.D.isoformat()]) == 0
     capsys.readouterr()
     statuses = {}
     for name in ("health", "report-territories", "refresh-trends"):

@@ -1,4 +1,4 @@
-"""A simulated month (CONTRACT §7): November 2026 as the three Lambda handlers live through it.
+"""A simulated month (spec §7): November 2026 as the three Lambda handlers live through it.
 
 Every day at 03:00 UTC both daily jobs are ticked, every Monday at 04:00 the weekly job, through
 the real handlers with EventBridge Scheduler's event. Along the way:

@@ -15,6 +15,7 @@ from functions.reports.app import lambda_handler
 from opsmetrics import db as dbmod
 from opsmetrics.cli import main
 from opsmetrics.reports.auth import LOCAL_DEV_SECRET, AuthConfig, mint_token
+from tests.factories import insert_rows
 from tests.http.conftest import server_env
 from tests.http.doors import (
     READ,
@@ -151,10 +152,18 @@ def test_bare_functions_framework_target(world: World, database_url: str, tmp_pa
 # --- opsmetrics token ----------------------------------------------------------------------------
 
 
-def test_token_command_mints_a_verifiable_token(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _known_org(engine: Engine) -> uuid.UUID:
+    """An organization the database has: `token --org` refuses others."""
     org = uuid.uuid4()
+    with engine.begin() as conn:
+        insert_rows(conn, "organizations", [{"id": org, "name": "Token Medics"}])
+    return org
+
+
+def test_token_command_mints_a_verifiable_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_env: Engine
+) -> None:
+    org = _known_org(db_env)
     monkeypatch.setenv("OPSMETRICS_JWT_SECRET", TEST_SECRET)
     assert main(["token", "--org", str(org), "--scope", "reports:read", "--ttl", "120"]) == 0
     token = capsys.readouterr().out.strip()
@@ -167,11 +176,11 @@ def test_token_command_mints_a_verifiable_token(
 
 
 def test_token_command_without_a_secret_warns_and_uses_the_local_key(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_env: Engine
 ) -> None:
     for name in ("OPSMETRICS_JWT_SECRET", "OPSMETRICS_JWKS_FILE", "OPSMETRICS_JWKS_URL"):
         monkeypatch.delenv(name, raising=False)
-    org = uuid.uuid4()
+    org = _known_org(db_env)
     assert main(["token", "--org", str(org)]) == 0
     out = capsys.readouterr()
     assert "warning" in out.err and "local development key" in out.err

@@ -1,4 +1,4 @@
-"""The job routes (CONTRACT §7) through both doors: GET /jobs/status, GET /jobs/runs and
+"""The job routes (spec §7) through both doors: GET /jobs/status, GET /jobs/runs and
 POST /jobs/{job}/runs, their scopes, and who sees what: an organization's token sees its own
 runs and the every-organization ones, never another organization's; an operator token (no org_id
 claim) sees and runs everything.
@@ -468,7 +468,7 @@ def test_path_templates_match_one_segment_per_parameter() -> None:
 
 
 def test_token_command_mints_operator_tokens_and_repeated_scopes(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_env: Engine
 ) -> None:
     from opsmetrics.cli import main
     from tests.http.doors import TEST_SECRET
@@ -485,6 +485,8 @@ def test_token_command_mints_operator_tokens_and_repeated_scopes(
     operator = claims()
     assert "org_id" not in operator and operator["scope"] == "jobs:read jobs:run"
     org = str(uuid.uuid4())
+    with db_env.begin() as conn:  # `token --org` refuses an organization the database lacks
+        insert_rows(conn, "organizations", [{"id": org, "name": "Token Medics"}])
     assert claims("--org", org)["scope"] == "reports:read reports:refresh"
     many = claims("--org", org, "--scope", "jobs:read", "--scope", "reports:read reports:refresh")
     assert (many["org_id"], many["scope"]) == (org, "jobs:read reports:read reports:refresh")

@@ -1,4 +1,4 @@
-"""Reports over time (CONTRACT §7) through both front doors: `as_of`, `stale`, Last-Modified,
+"""Reports over time (spec §7) through both front doors: `as_of`, `stale`, Last-Modified,
 "not computed" as 404, bounds as 400, and a default date that only a succeeded run makes.
 
 The world's ledger (tests/http/world.py, RUNS) has every job succeeded for D (and the days

@@ -79,7 +79,7 @@ def test_globals(template: dict[str, Any]) -> None:
     assert env["DB_SECRET_ARN"] == {"Ref": "DatabaseSecretArn"}
     # credentials come from the secret, never the template (empty: a hook for sam local invoke)
     assert env["DATABASE_URL"] == ""
-    # the catch-up horizon of scheduled runs (CONTRACT §7) is the documented default
+    # the catch-up horizon of scheduled runs (spec §7) is the documented default
     assert int(env["OPSMETRICS_CATCHUP_DAYS"]) == Settings().catchup_days
     # VPC only when subnets are given
     assert fn["VpcConfig"]["Fn::If"][0] == "UseVpc"

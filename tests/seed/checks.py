@@ -6,7 +6,7 @@ from sqlalchemy import Connection, text
 
 from opsmetrics.seed import SOURCE_TABLES
 
-# CONTRACT §3, written independently of any job: strip all white space, upper-case, check the
+# spec §3, written independently of any job: strip all white space, upper-case, check the
 # shape, sector = outward + ' ' + first character of the inward code.
 BOOKING_SECTOR = r"""
     CASE WHEN upper(regexp_replace(b.site_postcode, '\s', '', 'g'))

@@ -123,7 +123,7 @@ def test_reports_in_every_format(
     world: World, db_env: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The weekly job fills in the Sunday's missing daily rows, but only a run of the daily job
-    # makes the date computed for the territories report (CONTRACT §7).
+    # makes the date computed for the territories report (spec §7).
     assert cli(["run", "daily-territory-metrics", "--date", "2026-03-15"]) == 0
     assert cli(["run", "weekly-hiring-triggers", "--date", "2026-03-15"]) == 0
     capsys.readouterr()
@@ -151,7 +151,8 @@ def test_reports_in_every_format(
     assert cli(["report", "hiring-triggers", "--org", org_a, "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"] == {"critical": 0, "warning": 2, "info": 0, "total": 2}
-    assert [g["region"] for g in doc["by_region"]] == ["North West", "West Midlands"]
+    # regions in the order of their most urgent trigger: B1 1's (1 week, 30 points over)
+    assert [g["region"] for g in doc["by_region"]] == ["West Midlands", "North West"]
 
     # B1 (org B): 50.00% of 2, A2: 33.33% of 6 (critical), A1: 20.00% of 5 (warning);
     # all under 10 bookings, so only listed with --include-low-volume

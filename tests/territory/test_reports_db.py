@@ -227,13 +227,14 @@ def test_hiring_triggers_report(weeks: Weeks, db: Engine) -> None:
     assert r.summary == {"critical": 5, "warning": 2, "info": 0, "total": 7}
     names = {str(t): n for n, t in weeks.ids.items()}
     assert [(names[x["territory_id"]], x["trigger_type"], x["severity"]) for x in r.rows] == [
-        ("G", "low_fulfillment", "critical"),
+        # most urgent first (see test_weekly_db.test_three_consecutive_weeks_reach_critical)
         ("G", "coverage_gap", "critical"),
-        ("W", "low_fulfillment", "critical"),
-        ("W", "coverage_gap", "critical"),
         ("H", "high_utilization", "critical"),
-        ("Q", "high_utilization", "warning"),
+        ("W", "coverage_gap", "critical"),
+        ("W", "low_fulfillment", "critical"),
+        ("G", "low_fulfillment", "critical"),
         ("R", "high_utilization", "warning"),
+        ("Q", "high_utilization", "warning"),
     ]
     [group] = r.extra["by_region"]
     assert (group["region"], group["critical"], group["warning"], group["total"]) == (
@@ -245,7 +246,7 @@ def test_hiring_triggers_report(weeks: Weeks, db: Engine) -> None:
     assert len(group["triggers"]) == 7
 
     limited = report(db, "hiring-triggers", org_id=weeks.org_a, limit=2)
-    assert limited.rows == r.rows[:2]  # the two most urgent: G's two critical triggers
+    assert limited.rows == r.rows[:2]  # the two most urgent: G's gap and H's overload
     assert limited.summary == r.summary  # counts still cover all 7
     assert limited.extra["truncated"] is True
     [group] = limited.extra["by_region"]
@@ -278,8 +279,12 @@ def test_the_trigger_prefilter_loses_nothing(weeks: Weeks, db: Engine) -> None:
     with db.connect() as conn:
         everything = evaluate(read_figures(conn, S3))
     r = report(db, "hiring-triggers", date=S3)
-    assert r.rows == [t.to_dict() for t in everything]
-    assert "org_id" in r.columns
+    # every organization's rows also carry the organization's name
+    assert [{k: v for k, v in row.items() if k != "organization"} for row in r.rows] == [
+        t.to_dict() for t in everything
+    ]
+    assert "org_id" in r.columns and "organization" in r.columns
+    assert all(row["organization"] for row in r.rows)
 
 
 def test_weekly_reports_refuse_a_weekday(weeks: Weeks, db: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Reports over time (CONTRACT §7) for the territory reports, on hand-built ledgers.
+"""Reports over time (spec §7) for the territory reports, on hand-built ledgers.
 
 The daily job really runs for D (the fixture's Sunday 2026-03-15); every other date's rows are
 copies of D's, and the job_runs rows around them are written by hand (tests/factories.record_run),

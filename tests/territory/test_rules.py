@@ -1,4 +1,4 @@
-"""The staffing rules (CONTRACT §4) as pure functions: every threshold on both sides."""
+"""The staffing rules (spec §4) as pure functions: every threshold on both sides."""
 
 from __future__ import annotations
 
@@ -260,23 +260,34 @@ def test_evaluate_sorts_counts_and_groups_by_region() -> None:
         fig("N1 1", "London"),  # nothing
     ]
     found = evaluate(rows)
+    # urgency across regions: B1 1's 3 weeks first; then EC1V 9's fulfillment (20 points under
+    # 90) before its rejection (5 over 25); SW1A 1's 1 week before M1 4's none
     assert [(t.severity, t.region, t.postcode_sector, t.trigger_type) for t in found] == [
+        ("critical", "West Midlands", "B1 1", "high_utilization"),
         ("critical", "London", "EC1V 9", "low_fulfillment"),
         ("critical", "London", "EC1V 9", "coverage_gap"),
-        ("critical", "West Midlands", "B1 1", "high_utilization"),
         ("warning", "London", "SW1A 1", "high_utilization"),
         ("warning", "North West", "M1 4", "high_utilization"),
     ]
     assert count_by_severity(found) == {"critical": 3, "warning": 2, "info": 0, "total": 5}
     groups = group_by_region(found)
-    # London: 2 critical + 1 warning; West Midlands: 1 critical; North West: 1 warning
+    # regions in the order of their most urgent trigger: West Midlands (B1 1), London, North West
     assert [(g.region, g.counts["critical"], g.counts["total"]) for g in groups] == [
-        ("London", 2, 3),
         ("West Midlands", 1, 1),
+        ("London", 2, 3),
         ("North West", 0, 1),
     ]
-    assert [t.postcode_sector for t in groups[0].triggers] == ["EC1V 9", "EC1V 9", "SW1A 1"]
-    assert groups[0].to_dict()["critical"] == 2
+    assert [t.postcode_sector for t in groups[1].triggers] == ["EC1V 9", "EC1V 9", "SW1A 1"]
+    assert groups[1].to_dict()["critical"] == 2
+    # a page of the first two: regions with none on it follow, by their counts
+    totals = {g.region: g.counts for g in groups}
+    paged = group_by_region(found[:2], totals)
+    assert [(g.region, len(g.triggers)) for g in paged] == [
+        ("West Midlands", 1),
+        ("London", 1),
+        ("North West", 0),
+    ]
+    assert paged[1].counts == totals["London"]
 
 
 # --- coverage gaps -----------------------------------------------------------------------------

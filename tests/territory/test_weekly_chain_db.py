@@ -1,4 +1,4 @@
-"""The weekly chain (CONTRACT §7) against PostgreSQL: missed weeks computed first, corrected weeks
+"""The weekly chain (spec §7) against PostgreSQL: missed weeks computed first, corrected weeks
 carried forward, the earliest target date as the start of the calendar.
 
 One organization, one territory H booked 6 confirmed shifts in each of five weeks ending on the

@@ -139,19 +139,21 @@ def test_three_consecutive_weeks_reach_critical(
     assert ("H", "high_utilization", "warning") in trigger_keys(s2, names)
     assert s3["counts"] == {"critical": 5, "warning": 2, "info": 0, "total": 7}
     assert trigger_keys(s3, names) == [
-        # critical, then warning; within: region, sector (L1 1 < L5 5 < M1 1), type order
-        ("G", "low_fulfillment", "critical"),
+        # urgency: critical, then warning; within a severity the longest-running (weeks
+        # active), then the furthest past its threshold (G 70% rejected: +45 points, H 100%
+        # utilization: +20, W 30% rejected: +5; low fulfillment has no weeks: W 10% filled, G 30%)
         ("G", "coverage_gap", "critical"),
-        ("W", "low_fulfillment", "critical"),
-        ("W", "coverage_gap", "critical"),
         ("H", "high_utilization", "critical"),
+        ("W", "coverage_gap", "critical"),
+        ("W", "low_fulfillment", "critical"),
+        ("G", "low_fulfillment", "critical"),
+        ("R", "high_utilization", "warning"),  # 1 week at S3
         ("Q", "high_utilization", "warning"),
-        ("R", "high_utilization", "warning"),
     ]
     h = next(t for t in s3["triggers"] if names[uuid.UUID(t["territory_id"])] == "H")
     assert h["message"] == "Hire medic in North West (M1 1 sectors, 100% utilization)"
     assert (h["weeks_active"], h["metric_value"], h["threshold"]) == (3, 100.0, 80.0)
-    g_gap = s3["triggers"][1]
+    g_gap = s3["triggers"][0]
     assert (g_gap["weeks_active"], g_gap["metric_value"]) == (3, 70.0)
     assert s3["triggers_truncated"] is False and s3["sns_messages_published"] == 0
     stats = summary.runs[2].stats

@@ -1,4 +1,4 @@
-"""Bad numbers are bad rows (CONTRACT §8): a confidence that is not a finite number in [0, 1] is
+"""Bad numbers are bad rows (spec §8): a confidence that is not a finite number in [0, 1] is
 left out of avg_confidence and counted; a blank channel id is no channel; one organization's bad
 values never fail another's. Hand-computed, against PostgreSQL."""
 

@@ -101,7 +101,8 @@ def test_default_range_is_the_week_ending_at_the_latest_day_computed(
     rows = report["rows"]
     assert isinstance(rows, list) and len(rows) == 3  # the job ran on 3 of the 7 days
     assert report["summary"]["days"] == 7  # type: ignore[index]
-    assert report["summary"]["days_with_data"] == 3  # type: ignore[index]
+    # computed on 3 days, but only the middle one had classifications
+    assert report["summary"]["days_with_data"] == 1  # type: ignore[index]
     assert report["summary"]["total_classifications"] == 0 + 3 + 0  # type: ignore[index]
     not_computed = ["2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"]
     assert report["dates_not_computed"] == not_computed
@@ -183,7 +184,7 @@ def test_cli_json_csv_and_table(
 
     assert main([*base, "--format", "table", "--limit", "1"]) == 0
     text_out = capsys.readouterr().out
-    assert text_out.startswith("trends — 2026-03-11")
+    assert text_out.startswith("trends — 2026-03-09 to 2026-03-11")  # the range, both ends
     assert "total classifications: 345" in text_out
     assert "2026-03-09" in text_out and "2026-03-10  " not in text_out  # limited to one row
 

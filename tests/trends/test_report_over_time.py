@@ -1,4 +1,4 @@
-"""Reports over time (CONTRACT §7) for the `trends` range report, on hand-built ledgers.
+"""Reports over time (spec §7) for the `trends` range report, on hand-built ledgers.
 
 communication_trends rows and the job_runs rows around them are written by hand, so each test
 says which dates the job computed (a succeeded run covering the organization) and which merely

@@ -1,4 +1,4 @@
-"""Which computed dates a report shows, and how fresh they are (CONTRACT §7, reports over time).
+"""Which computed dates a report shows, and how fresh they are (spec §7, reports over time).
 
 A report reads what its job (registry.REPORT_JOBS) computed, as the ledger records it: a date
 counts once a `succeeded` run of that job covered the caller's organization (a run for every

@@ -1,4 +1,4 @@
-"""The job routes (CONTRACT §7): GET /jobs/status, GET /jobs/runs, POST /jobs/{job}/runs.
+"""The job routes (spec §7): GET /jobs/status, GET /jobs/runs, POST /jobs/{job}/runs.
 
 Thin: parse, call `freshness`, `history` or `runs`, shape the answer. Who sees what:
 

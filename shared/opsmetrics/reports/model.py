@@ -12,7 +12,7 @@ from typing import Any
 class ReportParams:
     """What a caller may ask of a report. `org_id` None means every organization (CLI only).
 
-    `today` is the UTC date the front door reads the clock as (CONTRACT §7: the default date is
+    `today` is the UTC date the front door reads the clock as (spec §7: the default date is
     the latest computed on or before it, and `stale` is judged against it); None reads the clock.
     """
 
@@ -37,7 +37,7 @@ def utc_iso(moment: dt.datetime) -> str:
 
 @dataclass(frozen=True)
 class ReportFreshness:
-    """How current a report's data is (CONTRACT §7, reports over time)."""
+    """How current a report's data is (spec §7, reports over time)."""
 
     as_of: dt.datetime  # when the succeeded run that wrote the data finished (a range: the latest)
     stale: bool  # the job's expected latest date has no succeeded run covering the caller

@@ -53,6 +53,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _table_cell(value: Any) -> str:
+    """A cell for a person: yes/no rather than True/False (CSV keeps _cell's spelling)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _cell(value)
+
+
 def render_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -81,9 +88,13 @@ def _footer(report: Report) -> list[str]:
 
 
 def _header(report: Report) -> list[str]:
-    """The report, its date, and (CONTRACT §7) when its data was computed and whether it is
+    """The report, its date, and (spec §7) when its data was computed and whether it is
     stale."""
-    title = f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"
+    first, last = report.extra.get("date_from"), report.extra.get("date_to")
+    if first and last and first != last:  # a range (trends): both ends, not just the last
+        title = f"{report.name} — {first} to {last}"
+    else:
+        title = f"{report.name} — {report.date.isoformat() if report.date else 'no data'}"
     fresh = report.freshness
     if fresh is None:
         return [title]
@@ -94,12 +105,13 @@ def _header(report: Report) -> list[str]:
 def render_table(report: Report) -> str:
     lines = _header(report)
     for key, value in report.summary.items():
-        lines.append(f"  {key.replace('_', ' ')}: {_cell(value) if value is not None else '-'}")
+        shown = _table_cell(value) if value is not None else "-"
+        lines.append(f"  {key.replace('_', ' ')}: {shown}")
     if not report.rows:
         lines.append("  (no rows)")
         return "\n".join(lines) + "\n"
     columns = table_columns(report)
-    cells = [[_cell(row.get(c)) for c in columns] for row in report.rows]
+    cells = [[_table_cell(row.get(c)) for c in columns] for row in report.rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines.append("")
     lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())

@@ -176,7 +176,7 @@ def _build_table() -> tuple[Route, ...]:
                     name,
                 )
             )
-    # CONTRACT §7: the run ledger and job freshness, for an organization's token (its own
+    # spec §7: the run ledger and job freshness, for an organization's token (its own
     # organization) or an operator's (no org_id claim: every organization).
     routes += [
         Route(

@@ -2,7 +2,7 @@
 
 Each territory draws one profile (by share), then its weekly volume and rejection rate uniformly
 inside the profile's ranges. The mix is chosen so that the territory metrics show the whole range
-CONTRACT §3-4 cares about: quiet territories, overloaded ones (utilization > 80 needs 5 confirmed
+spec §3-4 cares about: quiet territories, overloaded ones (utilization > 80 needs 5 confirmed
 bookings in a week), overloaded for many consecutive weeks (critical) or only lately (warning),
 rejection above 10 % and above 25 % with at least 10 bookings, and low-volume high-rejection ones.
 Pure data: the SQL in territory.py reads it.
@@ -59,6 +59,31 @@ PROFILES: tuple[Profile, ...] = (
 )
 
 
-def expected_weekly_bookings(week: int, busy_factor: float) -> float:
+# The `small` and `demo` scales: a believable operation. Utilization is confirmed bookings over
+# 5 working days (spec §3), so it saturates at 5 confirmed shifts a week; most territories
+# book 2-5 a week (30-90 %), a tail is overloaded, a few are hotspots week after week (the
+# "3+ weeks" critical trigger), and coverage gaps and surges show every other rule once.
+# `uk` keeps PROFILES: it is the load test, with volumes far past saturation.
+OPERATION_PROFILES: tuple[Profile, ...] = (
+    Profile("quiet", 0.03, QUIET_VOLUME, False, (0.0, 0.15)),
+    Profile("light", 0.18, (2.0, 3.2), False, (0.0, 0.08)),
+    Profile("steady", 0.51, (2.2, 4.2), False, (0.01, 0.06)),
+    # Around 5 confirmed a week: over 80 % some weeks (warnings, now and then a streak).
+    Profile("stretched", 0.08, (4.0, 5.5), False, (0.01, 0.06)),
+    # Persistent hotspots: overloaded every week, so their counters reach 3+ (critical).
+    Profile("hotspot", 0.04, (8, 16), False, (0.01, 0.06)),
+    Profile("gap_warning", 0.03, (12, 25), False, (0.12, 0.21)),
+    Profile("gap_critical", 0.03, (12, 25), False, (0.29, 0.45)),
+    Profile("thin_rejecting", 0.03, (3, 8), False, (0.35, 0.6)),
+    Profile("surge_new", 0.02, (8, 16), False, (0.01, 0.06), (-99, 0)),
+    Profile("surge_two", 0.02, (8, 16), False, (0.01, 0.06), (-99, 1)),
+    Profile("surge_three", 0.01, (8, 16), False, (0.01, 0.06), (-99, 2)),
+    Profile("cooling", 0.02, (8, 16), False, (0.01, 0.06), (3, 99)),
+)
+
+
+def expected_weekly_bookings(
+    week: int, busy_factor: float, profiles: tuple[Profile, ...] = PROFILES
+) -> float:
     """Mean bookings per territory in `week` over the profile mix."""
-    return sum(p.share * p.mean_volume(week, busy_factor) for p in PROFILES)
+    return sum(p.share * p.mean_volume(week, busy_factor) for p in profiles)

@@ -10,7 +10,12 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from opsmetrics.seed.profiles import expected_weekly_bookings
+from opsmetrics.seed.profiles import (
+    OPERATION_PROFILES,
+    PROFILES,
+    Profile,
+    expected_weekly_bookings,
+)
 
 # Bookings per weekday relative to an average day (Mon..Sun): events and clinics book weekdays;
 # sums to 7 so that any 7 consecutive days hold one average week.
@@ -50,6 +55,7 @@ class Scale:
     classifications_on_anchor_day: int
     earlier_days_factor: float  # Slack volume on the 6 days before the anchor, relative to it
     channels: tuple[int, int]  # channels per Slack organization (inclusive range)
+    profiles: tuple[Profile, ...] = PROFILES  # the territories' booking profiles (profiles.py)
 
     @property
     def territories(self) -> int:
@@ -85,7 +91,10 @@ class Scale:
     ) -> float:
         """Expected bookings with shift_date in [start, end] (default: every day with data)."""
         return sum(
-            self.territories * expected_weekly_bookings(d.week, self.busy_factor) / 7 * d.factor
+            self.territories
+            * expected_weekly_bookings(d.week, self.busy_factor, self.profiles)
+            / 7
+            * d.factor
             for d in self.booking_days(anchor)
             if (start is None or d.day >= start) and (end is None or d.day <= end)
         )
@@ -129,6 +138,7 @@ SCALES: dict[str, Scale] = {
             classifications_on_anchor_day=400,
             earlier_days_factor=1.0,
             channels=(4, 8),
+            profiles=OPERATION_PROFILES,
         ),
         Scale(
             name="demo",
@@ -150,6 +160,7 @@ SCALES: dict[str, Scale] = {
             classifications_on_anchor_day=3_000,
             earlier_days_factor=1.0,
             channels=(8, 20),
+            profiles=OPERATION_PROFILES,
         ),
         Scale(
             name="uk",

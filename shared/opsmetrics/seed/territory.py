@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from opsmetrics.seed.geography import INWARD_LETTERS
 from opsmetrics.seed.names import FIRST_NAMES, LAST_NAMES
-from opsmetrics.seed.profiles import PROFILES, QUIET_VOLUME
+from opsmetrics.seed.profiles import QUIET_VOLUME
 from opsmetrics.seed.scales import DataDay, Scale
 from opsmetrics.seed.sqlrand import SqlRand, literal
 
@@ -25,7 +25,7 @@ P_SECONDARY = 0.55
 # Medics who have left but are still on the books.
 P_INACTIVE_MEDIC = 0.08
 
-# Per booking, the bad input CONTRACT §5 expects jobs to count and leave out.
+# Per booking, the bad input spec §5 expects jobs to count and leave out.
 P_UNKNOWN_STATUS = 0.003  # a status outside the five known ones
 P_INVALID_POSTCODE = 0.003  # not a postcode at all
 P_STRAY_POSTCODE = 0.008  # a valid postcode in a sector the organization does not cover
@@ -92,12 +92,12 @@ def build_territories(conn: Connection, scale: Scale, rand: SqlRand) -> None:
     )
     conn.execute(text("CREATE INDEX ON seed_uncovered (org_no, u_no)"))
     conn.execute(text("ANALYZE seed_uncovered"))
-    bounds = _cumulative([p.share for p in PROFILES])
+    bounds = _cumulative([p.share for p in scale.profiles])
     profiles = ", ".join(
         f"({literal(p.code)}, {lo!r}, {hi!r}, {p.volume[0]}, {p.volume[1]},"
         f" {scale.busy_factor if p.scaled else 1.0}, {p.rejection[0]}, {p.rejection[1]},"
         f" {p.active_weeks[0]}, {p.active_weeks[1]})"
-        for p, lo, hi in zip(PROFILES, bounds, [*bounds[1:], 2.0], strict=True)
+        for p, lo, hi in zip(scale.profiles, bounds, [*bounds[1:], 2.0], strict=True)
     )
     h1, h2 = "r.h1", "r.h2"
     # a different medic of the same organization: offset 1..n-1 from the primary

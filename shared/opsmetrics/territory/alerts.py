@@ -1,6 +1,6 @@
 """SNS messages for critical hiring triggers: one message per organization and week, sent once.
 
-CONTRACT §7, side effects once: the weekly job records each organization's alert for its Sunday
+spec §7, side effects once: the weekly job records each organization's alert for its Sunday
 (hiring_alerts: content hash, run) in its own transaction; after the commit each recorded alert
 not yet published is published and marked (when, message id). A rerun with the same content
 finds it published and sends nothing; a failed publish stays unsent and the next run of that
@@ -101,6 +101,16 @@ class PublishResult:
     published: int
     failed_orgs: list[str]
     already_sent: int = 0
+    first_error: str | None = None  # the first failure, as one line
+
+    def error_line(self, owed: int) -> str | None:
+        """What job_runs.error says when some alerts could not be published."""
+        if not self.failed_orgs:
+            return None
+        return (
+            f"hiring alerts not published for {len(self.failed_orgs)} of {owed}"
+            f" organizations (they are retried by the next run of this Sunday): {self.first_error}"
+        )
 
 
 def record(conn: Connection, alerts: Sequence[OrgAlert], run_id: uuid.UUID) -> int:
@@ -163,11 +173,13 @@ def publish_unsent(engine: Engine, topic_arn: str, alerts: Iterable[OrgAlert]) -
             try:
                 message_id = publish_one(topic_arn, alert)
             except (BotoCoreError, ClientError) as exc:
+                # not errors.one_line: it would call a refused connection to SNS a database's
+                error = f"SNS: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 logger().warning(
-                    "hiring alert not published",
-                    extra={"org_id": alert.org_id, "error": f"{type(exc).__name__}: {exc}"},
+                    "hiring alert not published", extra={"org_id": alert.org_id, "error": error}
                 )
                 result.failed_orgs.append(alert.org_id)
+                result.first_error = result.first_error or error
                 continue
             conn.execute(
                 text(

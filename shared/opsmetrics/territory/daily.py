@@ -34,7 +34,7 @@ from opsmetrics.territory.rules import (
 )
 from opsmetrics.territory.rules_sql import rate_sql, utilization_sql
 
-WINDOW_DAYS = 7  # CONTRACT §3: the 7 days ending on the metric date
+WINDOW_DAYS = 7  # spec §3: the 7 days ending on the metric date
 SAMPLE_SIZE = 5  # bad values quoted in the one log line per run
 UNKNOWN_SCAN_LIMIT = 50  # unknown-status rows looked at for that sample (the scan stops there)
 # The window's (organization, postcode key) groups (~58,000 at UK scale) hash in memory; with the

@@ -1,4 +1,4 @@
-"""Coverage gaps: where too many bookings are rejected, and what to do (CONTRACT §4). Pure."""
+"""Coverage gaps: where too many bookings are rejected, and what to do (spec §4). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The postcode-to-sector rule (CONTRACT §2, §3), written once, as SQL the jobs run in the database.
+"""The postcode-to-sector rule (spec §2, §3), written once, as SQL the jobs run in the database.
 
 sector(site_postcode):
 1. strip all white space (the Unicode White_Space characters, plus the zero-width space and the

@@ -1,6 +1,6 @@
 """The territories, hiring-triggers and coverage-gaps reports: one indexed read each + pure rules.
 
-Which date each shows is reports.computed's choice (CONTRACT §7): without a date, the latest its
+Which date each shows is reports.computed's choice (spec §7): without a date, the latest its
 job (daily-territory-metrics; weekly-hiring-triggers for the two weekly reports) computed for
 the organization (for every organization when none is given); a date it never computed is
 NotFound. The weekly reports refuse a date that is not a Sunday, as the weekly job does.
@@ -27,7 +27,9 @@ from opsmetrics.territory.rules_sql import (
     GAP_SQL,
     GAP_VOLUME_SQL,
     SEVERITY_RANK_SQL,
+    TRIGGER_EXCESS_SQL,
     TRIGGER_SEVERITY_SQL,
+    TRIGGER_WEEKS_SQL,
 )
 from opsmetrics.territory.triggers import (
     RULES,
@@ -81,8 +83,19 @@ GAP_COLUMNS = [
 
 
 def _with_org(columns: list[str], params: ReportParams) -> list[str]:
-    """Rows of several organizations say whose they are."""
-    return columns if params.org_id is not None else [*columns, "org_id"]
+    """Rows of several organizations say whose they are: the id, and the name for tables
+    (which leave ids out) so that one sector in two organizations does not look doubled."""
+    return columns if params.org_id is not None else [*columns, "org_id", "organization"]
+
+
+def _name_orgs(conn: Connection, rows: list[dict[str, Any]], params: ReportParams) -> None:
+    """Add each row's organization name (rows of every organization only)."""
+    if params.org_id is not None or not rows:
+        return
+    found = conn.execute(text("SELECT id::text, name FROM organizations")).all()
+    names: dict[str, str] = {str(r[0]): str(r[1]) for r in found}
+    for row in rows:
+        row["organization"] = names.get(str(row["org_id"]))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -117,7 +130,10 @@ def _json(value: str | None) -> Any:
 
 def _territory_row_sql(with_org: bool) -> str:
     keys = {**_TERRITORY_ROW, "org_id": "org_id"} if with_org else _TERRITORY_ROW
-    return "json_build_object(" + ", ".join(f"'{k}', p.{c}" for k, c in keys.items()) + ")"
+    built = ", ".join(f"'{k}', p.{c}" for k, c in keys.items())
+    if with_org:
+        built += ", 'organization', (SELECT o.name FROM organizations o WHERE o.id = p.org_id)"
+    return f"json_build_object({built})"
 
 
 # --- territories -------------------------------------------------------------------------------
@@ -204,8 +220,8 @@ _PAGE_COLUMNS = """
 
 
 def _triggers_sql(where: str) -> str:
-    """Counts per region and type over every trigger, and the first `shown` triggers in report
-    order (severity, region, sector, type) with their territory rows."""
+    """Counts per region and type over every trigger, and the first `shown` triggers in urgency
+    order (triggers.urgency: across regions) with their territory rows."""
     kinds = TRIGGER_TYPES
     severities = ", ".join(f"{TRIGGER_SEVERITY_SQL[k]} AS s{i}" for i, k in enumerate(kinds))
     # region, then per type (in TRIGGER_TYPES order) the count of critical and of warning rows
@@ -215,16 +231,20 @@ def _triggers_sql(where: str) -> str:
         for severity in ("critical", "warning")
     )
     rank = SEVERITY_RANK_SQL.format
+    # `m`: base's columns keep territory_metrics' names, so the rules' SQL twins apply to them
     unpivot = " UNION ALL ".join(
-        f"SELECT b.*, {i} AS type_rank, s{i} AS severity, {rank(f's{i}')} AS severity_rank"
-        f" FROM base b WHERE s{i} IS NOT NULL"
-        for i in range(len(kinds))
+        f"SELECT m.*, {i} AS type_rank, s{i} AS severity, {rank(f's{i}')} AS severity_rank,"
+        f" {TRIGGER_WEEKS_SQL[kind]} AS weeks, {TRIGGER_EXCESS_SQL[kind].format(f's{i}')}"
+        f" AS excess FROM base m WHERE s{i} IS NOT NULL"
+        for i, kind in enumerate(kinds)
     )
     return f"""
     WITH base AS MATERIALIZED (
         SELECT m.territory_id, t.region, m.postcode_sector,
                t.primary_medic_id IS NOT NULL AS has_primary_medic,
-               t.secondary_medic_id IS NOT NULL AS has_secondary_medic, {severities}
+               t.secondary_medic_id IS NOT NULL AS has_secondary_medic,
+               m.primary_medic_utilization, m.fulfillment_rate, m.rejection_rate,
+               m.hiring_trigger_weeks, m.coverage_gap_weeks, {severities}
         FROM territory_metrics m JOIN territories t ON t.id = m.territory_id
         WHERE m.metric_date = :day {where}
     ),
@@ -237,8 +257,8 @@ def _triggers_sql(where: str) -> str:
                    p.type_rank, p.severity, p.shown_order
             FROM (SELECT f.*, row_number() OVER () AS shown_order FROM (
                       SELECT * FROM found
-                      ORDER BY severity_rank, region COLLATE "C", postcode_sector COLLATE "C",
-                               type_rank, territory_id
+                      ORDER BY severity_rank, weeks DESC, excess DESC, region COLLATE "C",
+                               postcode_sector COLLATE "C", type_rank, territory_id
                       LIMIT :shown) f) p
             JOIN territory_metrics m
               ON m.territory_id = p.territory_id AND m.metric_date = :day) r)::text AS shown
@@ -273,6 +293,7 @@ def hiring_triggers(conn: Connection, params: ReportParams) -> Report:
             raise RulesDisagree(f"{TRIGGER_TYPES[row['type_rank']]} of {row}")
         shown.append(trigger)
     rows = [t.to_dict() for t in shown]
+    _name_orgs(conn, rows, params)
     as_row = {id(t): r for t, r in zip(shown, rows, strict=True)}
     by_region = [
         {"region": g.region, **g.counts, "triggers": [as_row[id(t)] for t in g.triggers]}
@@ -329,11 +350,13 @@ def coverage_gaps(conn: Connection, params: ReportParams) -> Report:
             raise RulesDisagree(f"coverage gap of {row['territory_id']}: {row}")
         gaps.append(gap)
     gaps = sort_gaps(gaps)
+    rows = [g.to_dict() for g in gaps]
+    _name_orgs(conn, rows, params)
     return Report(
         "coverage-gaps",
         day,
         columns,
-        [g.to_dict() for g in gaps],
+        rows,
         summary,
         {"truncated": len(gaps) < summary["total"]},
         freshness,

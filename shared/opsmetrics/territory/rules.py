@@ -1,4 +1,4 @@
-"""Staffing thresholds, rates, utilization and the territory summary (CONTRACT §4). Pure: no I/O.
+"""Staffing thresholds, rates, utilization and the territory summary (spec §4). Pure: no I/O.
 
 The SQL of the jobs uses these same constants, so a threshold changes in one place.
 """
@@ -15,7 +15,7 @@ from typing import Literal
 WORKING_DAYS = 5
 # Utilization is a share of one medic's week; more bookings than that still read as "full".
 UTILIZATION_CAP = Decimal(100)
-# Under 10 bookings one booking moves a rate by 10+ points: too noisy to act on (CONTRACT §4).
+# Under 10 bookings one booking moves a rate by 10+ points: too noisy to act on (spec §4).
 MINIMUM_VOLUME = 10
 # Above 80% a single absence leaves shifts uncovered: the week counts towards a hiring trigger.
 HIRING_UTILIZATION = Decimal(80)
@@ -30,7 +30,7 @@ GAP_WARNING_REJECTION = Decimal(10)
 # More than 1 in 4 turned away: clients go elsewhere.
 GAP_CRITICAL_REJECTION = Decimal(25)
 
-# Booking statuses, matched exactly as stored; anything else is bad input (CONTRACT §5).
+# Booking statuses, matched exactly as stored; anything else is bad input (spec §5).
 COUNTED_STATUSES = ("pending", "confirmed", "completed", "rejected")
 CONFIRMED_STATUSES = ("confirmed", "completed")
 REJECTED_STATUS = "rejected"

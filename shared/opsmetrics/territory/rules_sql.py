@@ -50,6 +50,25 @@ TRIGGER_SEVERITY_SQL: dict[TriggerType, str] = {
     ),
 }
 
+# triggers.urgency's weeks active and excess (percentage points past the threshold), per type;
+# {0} is the trigger's severity ('critical' or 'warning').
+TRIGGER_WEEKS_SQL: dict[TriggerType, str] = {
+    "high_utilization": "m.hiring_trigger_weeks",
+    "low_fulfillment": "0",
+    "coverage_gap": "m.coverage_gap_weeks",
+}
+TRIGGER_EXCESS_SQL: dict[TriggerType, str] = {
+    "high_utilization": (
+        f"m.primary_medic_utilization - CASE {{0}} WHEN 'critical' THEN {HIRING_UTILIZATION}"
+        f" ELSE {WARNING_UTILIZATION} END"
+    ),
+    "low_fulfillment": f"{FULFILLMENT_TARGET} - m.fulfillment_rate",
+    "coverage_gap": (
+        f"m.rejection_rate - CASE {{0}} WHEN 'critical' THEN {GAP_CRITICAL_REJECTION}"
+        f" ELSE {GAP_WARNING_REJECTION} END"
+    ),
+}
+
 # Severity order: critical 0, warning 1, info 2 (rules.SEVERITIES).
 SEVERITY_RANK_SQL = "CASE {0} WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
 

@@ -1,4 +1,4 @@
-"""The consecutive-week counters (CONTRACT §3, §7) in SQL: one statement for a Sunday S from S-7,
+"""The consecutive-week counters (spec §3, §7) in SQL: one statement for a Sunday S from S-7,
 and one statement that carries S's counters forward through every later computed Sunday.
 
     hiring_trigger_weeks(S) = hiring_trigger_weeks(S-7) + 1 if utilization(S) > 80 else 0

@@ -1,4 +1,4 @@
-"""Hiring triggers for one week, and their grouping by region (CONTRACT §4). Pure: no I/O."""
+"""Hiring triggers for one week, and their grouping by region (spec §4). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -149,9 +149,21 @@ def triggers_for(t: TerritoryFigures) -> list[HiringTrigger]:
     return [trigger for trigger in found if trigger is not None]
 
 
-def _order(trigger: HiringTrigger) -> tuple[int, str, str, int, str]:
+def excess(trigger: HiringTrigger) -> Decimal:
+    """How far past its threshold a trigger is, in percentage points (fulfillment counts down)."""
+    if trigger.trigger_type == "low_fulfillment":
+        return trigger.threshold - trigger.metric_value
+    return trigger.metric_value - trigger.threshold
+
+
+def urgency(trigger: HiringTrigger) -> tuple[int, int, Decimal, str, str, int, str]:
+    """Most urgent first, whatever the region: severity, then the longest-running condition
+    (weeks active), then the furthest past its threshold; region, sector and type only break
+    ties. (Region first would fill a page with one region's triggers.)"""
     return (
         SEVERITIES.index(trigger.severity),
+        -trigger.weeks_active,
+        -excess(trigger),
         trigger.region,
         trigger.postcode_sector,
         TRIGGER_TYPES.index(trigger.trigger_type),
@@ -160,12 +172,12 @@ def _order(trigger: HiringTrigger) -> tuple[int, str, str, int, str]:
 
 
 def sort_triggers(triggers: Iterable[HiringTrigger]) -> list[HiringTrigger]:
-    """Critical first, then warning, info; within a severity by region, sector, type."""
-    return sorted(triggers, key=_order)
+    """Most urgent first (see `urgency`)."""
+    return sorted(triggers, key=urgency)
 
 
 def evaluate(rows: Iterable[TerritoryFigures]) -> list[HiringTrigger]:
-    """All triggers of a week's territory rows, sorted."""
+    """All triggers of a week's territory rows, most urgent first."""
     return sort_triggers(trigger for row in rows for trigger in triggers_for(row))
 
 
@@ -199,19 +211,24 @@ class RegionTriggers:
 def group_by_region(
     triggers: Iterable[HiringTrigger], totals: Mapping[str, dict[str, int]] | None = None
 ) -> list[RegionTriggers]:
-    """Triggers per region; regions with the most critical (then most) triggers first.
+    """Triggers per region, each in urgency order; the region with the most urgent trigger
+    first, and so on, so that the first group always opens with the most urgent trigger.
 
     totals: counts by severity per region over all triggers, when `triggers` is only the first
-    of them (a report page); regions without a listed trigger still get their group.
+    of them (a report page); regions without a listed trigger still get their group, after the
+    others, those with the most critical (then most) triggers first.
     """
     groups: dict[str, RegionTriggers] = {}
-    for region, counts in (totals or {}).items():
-        groups[region] = RegionTriggers(region, totals=counts)
-    for trigger in sort_triggers(triggers):
+    first_seen: dict[str, int] = {}
+    for position, trigger in enumerate(sort_triggers(triggers)):
+        first_seen.setdefault(trigger.region, position)
         groups.setdefault(trigger.region, RegionTriggers(trigger.region)).triggers.append(trigger)
+    for region, counts in (totals or {}).items():
+        groups.setdefault(region, RegionTriggers(region)).totals = counts
 
-    def urgency(group: RegionTriggers) -> tuple[int, int, str]:
+    def order(group: RegionTriggers) -> tuple[int, int, int, str]:
         counts = group.counts
-        return (-counts["critical"], -counts["total"], group.region)
+        seen = first_seen.get(group.region, len(first_seen) + 10**9)
+        return (seen, -counts["critical"], -counts["total"], group.region)
 
-    return sorted(groups.values(), key=urgency)
+    return sorted(groups.values(), key=order)

@@ -4,7 +4,7 @@
    (write_day with only_missing: existing rows stay exactly as they are);
 2. one UPDATE ... FROM sets both consecutive-week counters of S from S's own figures and S-7's
    counters (a missing S-7 row counts as 0), so running it twice gives the same numbers; the run
-   loop has already computed a missing S-7 first (CONTRACT §7, the weekly chain);
+   loop has already computed a missing S-7 first (spec §7, the weekly chain);
 3. one more statement carries S's counters forward through every later Sunday the job has
    already computed (`weeks_recomputed`), so a corrected week never leaves later weeks counting
    a streak that no longer exists;
@@ -64,7 +64,7 @@ def compute(ctx: JobContext) -> JobOutcome:
     else:
         stats["daily_rows_computed"] = 0
     stats.update(streaks.update_week(ctx.conn, sunday, org_id))
-    # CONTRACT §7: later computed weeks never keep counting a streak this week no longer has.
+    # spec §7: later computed weeks never keep counting a streak this week no longer has.
     later = ledger.computed_after(ctx.conn, ctx.job, sunday, org_id)
     stats.update(streaks.carry_forward(ctx.conn, sunday, later, org_id))
 
@@ -92,6 +92,7 @@ def compute(ctx: JobContext) -> JobOutcome:
             stats=stats_,
             result={"sns_messages_published": sent.published},
             failed_orgs=sent.failed_orgs,
+            error=sent.error_line(len(org_alerts)),
         )
 
     shown = triggers[:MAX_RESULT_TRIGGERS]

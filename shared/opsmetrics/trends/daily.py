@@ -1,4 +1,4 @@
-"""daily-trend-aggregation (CONTRACT §3): a communication_trends row (D, daily) per organization.
+"""daily-trend-aggregation (spec §3): a communication_trends row (D, daily) per organization.
 
 Shape of a run, all inside the run's transaction (runs.py holds the lock and the ledger):
 1. one statement aggregates the UTC day's classifications and escalation alerts of every
@@ -111,6 +111,11 @@ def compute(ctx: JobContext) -> JobOutcome:
         bad_rows=int(totals["malformed_sentiment"]) + int(totals["bad_confidence"]),
         failed_orgs=failed,
         result=result,
+        # counts only: a tenant reading job_runs must not learn other organizations' ids
+        error=f"{len(failed)} of {processed} organizations failed (their ids and errors are in"
+        " the stats: failed_organizations, failure_errors)"
+        if failed
+        else None,
     )
 
 
@@ -178,7 +183,7 @@ def _raise_if_not_data(exc: DBAPIError) -> None:
     a cancelled statement (timeout, shutdown) or a server out of resources would fail every
     retry too, and hide its cause behind the next statement's PendingRollbackError: the run
     fails with it instead."""
-    state = sqlstate(exc) or ""
+    state = sqlstate(exc)[0] or ""
     if exc.connection_invalidated or not state or state[:2] in _NOT_DATA_CLASSES:
         raise exc
 

@@ -1,4 +1,4 @@
-"""The channel-hotspot rule of CONTRACT §3 as pure functions.
+"""The channel-hotspot rule of spec §3 as pure functions.
 
 The job applies the same rule inside its aggregation SQL (trends/sql.py binds these constants);
 tests/trends check that the SQL and these functions agree channel by channel.

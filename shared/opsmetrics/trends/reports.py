@@ -143,7 +143,8 @@ def _summary(rows: list[dict[str, Any]], days: int) -> dict[str, Any]:
     sentiment = figures.merge_counts(r["sentiment_distribution"] for r in rows)
     return {
         "days": days,
-        "days_with_data": len({r["trend_date"] for r in rows}),
+        # a computed day with no classifications is a day without data, not a day with some
+        "days_with_data": len({r["trend_date"] for r in rows if r["total_classifications"]}),
         "organizations": len({r["organization_id"] for r in rows}),
         "total_classifications": sum(r["total_classifications"] for r in rows),
         "escalations": sum(r["escalations"] for r in rows),

@@ -25,7 +25,7 @@ def usable_tone_sql(tone: str) -> str:
 
 
 def tone_is_valid_sql(col: str) -> str:
-    """TRUE when the row's sentiment counts in sentiment_distribution (CONTRACT §2, §5);
+    """TRUE when the row's sentiment counts in sentiment_distribution (spec §2, §5);
     anything else is malformed sentiment."""
     return usable_tone_sql(tone_text_sql(col))
 

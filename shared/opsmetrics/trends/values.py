@@ -1,8 +1,8 @@
-"""Which classification values count (CONTRACT §8), as pure functions and their SQL twins.
+"""Which classification values count (spec §8), as pure functions and their SQL twins.
 
 - confidence: a finite number in [0, 1]; anything else (NaN, ±Infinity, -1, 5, 1e308) is a bad
   row: left out of `avg_confidence` and counted as `bad_confidence`. A NULL confidence is simply
-  absent (the contract's mean is of the non-null values), not bad;
+  absent (the specification's mean is of the non-null values), not bad;
 - channel: an id that is empty or only white space is no channel (never a hotspot).
 
 tests/trends check that the SQL and these functions agree on every awkward value.

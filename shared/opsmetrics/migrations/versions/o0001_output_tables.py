@@ -1,4 +1,4 @@
-"""The project's own tables (CONTRACT §2): metrics, trends and the job ledger.
+"""The project's own tables (spec §2): metrics, trends and the job ledger.
 
 Revision ID: o0001
 """

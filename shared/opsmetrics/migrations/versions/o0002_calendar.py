@@ -1,4 +1,4 @@
-"""The calendar (CONTRACT §7): what job_runs needs to know what is due, and alerts sent once.
+"""The calendar (spec §7): what job_runs needs to know what is due, and alerts sent once.
 
 - job_runs.org_id: the organization a run was limited to (NULL: every organization), moved out of
   stats into a real, indexed column; existing rows keep theirs.
@@ -29,7 +29,7 @@ def upgrade() -> None:
                 CHECK (request_kind IN ('single', 'backfill', 'schedule', 'catch-up'));
         UPDATE job_runs SET org_id = CAST(stats->>'org_id' AS uuid)
         WHERE stats ? 'org_id' AND stats->>'org_id' ~* '^[0-9a-f-]{36}$';
-        -- What is due: succeeded runs of a job by date (CONTRACT §7).
+        -- What is due: succeeded runs of a job by date (spec §7).
         CREATE INDEX job_runs_succeeded_idx ON job_runs (job, target_date, org_id)
             WHERE status = 'succeeded';
         -- `opsmetrics runs`, newest first, and the sweep of abandoned `running` rows.

@@ -1,4 +1,4 @@
-"""Source tables of the two products (CONTRACT §2), with the indexes the jobs read by.
+"""Source tables of the two products (spec §2), with the indexes the jobs read by.
 
 Revision ID: s0001
 """
