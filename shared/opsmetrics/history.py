@@ -8,6 +8,7 @@ without one (an operator) every run is listed.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -144,8 +145,10 @@ def list_runs(conn: Connection, wanted: RunFilter) -> RunPage:
 def _run(row: dict[str, Any], viewer: uuid.UUID | None) -> dict[str, Any]:
     duration = row["duration_s"]
     stats = row["stats"] if isinstance(row["stats"], dict) else {}
+    error = one_line(row["error"])
     if viewer is not None and row["org_id"] is None:
         stats = visible_stats(stats, viewer)
+        error = visible_error(error)
     return {
         "run_id": row["id"],
         "job": row["job"],
@@ -158,7 +161,7 @@ def _run(row: dict[str, Any], viewer: uuid.UUID | None) -> dict[str, Any]:
         "started_at": _utc(row["started_at"]),
         "finished_at": _utc(row["finished_at"]),
         "duration_s": round(float(duration), 3) if duration is not None else None,
-        "error": one_line(row["error"]),
+        "error": error,
         "stats": stats,
     }
 
@@ -182,6 +185,16 @@ def visible_stats(stats: dict[str, Any], viewer: uuid.UUID) -> dict[str, Any]:
             kept[key] = value
         # any other nested value may name organizations: left out
     return kept
+
+
+# What names our AWS account in a cause (an SNS AccessDenied names the role's ARN, with the
+# account id): an organization reading an every-organization run sees the cause without it.
+_AWS_NAMES = re.compile(r"arn:aws[\w-]*:[^\s,;'\"]*|\b\d{12}\b")
+
+
+def visible_error(error: str | None) -> str | None:
+    """An every-organization run's error as an organization may read it: AWS names left out."""
+    return _AWS_NAMES.sub("[aws name]", error) if error else error
 
 
 def _utc(value: datetime | None) -> datetime | None:

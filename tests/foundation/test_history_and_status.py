@@ -456,6 +456,26 @@ def test_an_organization_sees_no_other_organization_in_stats(
     assert operator["stats"] == stats
 
 
+def test_an_organization_reads_an_every_organization_error_without_aws_names(
+    db: Engine, orgs: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    a, _ = orgs
+    error = (
+        "after commit: SNS refused (AuthorizationError): User: arn:aws:sts::123456789012:"
+        "assumed-role/opsmetrics-weekly/fn is not authorized to perform: SNS:Publish on"
+        " resource: arn:aws:sns:eu-west-2:123456789012:alerts"
+    )
+    with db.begin() as conn:
+        insert_rows(conn, "job_runs", [run_row(WEEKLY, day("2026-11-22"), "partial", error=error)])
+    [seen_by_a] = _list(db, org_id=a).runs
+    assert seen_by_a["error"] == (
+        "after commit: SNS refused (AuthorizationError): User: [aws name] is not authorized to"
+        " perform: SNS:Publish on resource: [aws name]"
+    )
+    [operator] = _list(db).runs
+    assert operator["error"] == error
+
+
 def test_durations_read_short() -> None:
     assert [took(s) for s in (0.42, 12.34, 184, 7500, None)] == [
         "0.42s",
