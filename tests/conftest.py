@@ -23,8 +23,8 @@ from opsmetrics.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_TABLES = (
-    "job_runs, hiring_alerts, territory_metrics, communication_trends, bookings, territories,"
-    " medics, topic_classifications, escalation_alerts, organizations"
+    "job_runs, hiring_alerts, http_run_reservations, territory_metrics, communication_trends,"
+    " bookings, territories, medics, topic_classifications, escalation_alerts, organizations"
 )
 
 

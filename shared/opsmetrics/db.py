@@ -10,7 +10,8 @@ from __future__ import annotations
 import socket
 import ssl
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -162,17 +163,22 @@ KEEPALIVE_IDLE_S = 30
 KEEPALIVE_INTERVAL_S = 10
 KEEPALIVE_COUNT = 3
 
+# The ledger's statements (open, close, sweep a run's row) take milliseconds.
+LEDGER_READ_TIMEOUT_S = 20.0
+
 # Each job engine's sibling for the run ledger's own writes (see ledger_engine).
 _ledger_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def build_engine(raw: str | URL, settings: Settings) -> Engine:
     url, extra = normalize_url(raw)
-    engine = _make_engine(url, extra, settings, POOL_SIZE, POOL_OVERFLOW)
+    engine = _make_engine(url, extra, settings, POOL_SIZE, POOL_OVERFLOW, settings.read_timeout_s)
     # The ledger's writes (a run's `running` row, its failure record) go through a pool of their
     # own: a run holding its lock must never wait for a connection that the requests queued
-    # behind that lock are holding.
-    ledger = _make_engine(url, extra, settings, 2, POOL_SIZE)
+    # behind that lock are holding. Its statements are tiny: a short read timeout of its own.
+    ledger = _make_engine(
+        url, extra, settings, 2, POOL_SIZE, min(LEDGER_READ_TIMEOUT_S, settings.read_timeout_s)
+    )
     _ledger_engines[engine] = ledger
     return engine
 
@@ -183,7 +189,12 @@ def ledger_engine(engine: Engine) -> Engine:
 
 
 def _make_engine(
-    url: URL, extra: dict[str, Any], settings: Settings, size: int, overflow: int
+    url: URL,
+    extra: dict[str, Any],
+    settings: Settings,
+    size: int,
+    overflow: int,
+    read_timeout: float,
 ) -> Engine:
     engine = create_engine(
         url,
@@ -196,7 +207,6 @@ def _make_engine(
         pool_timeout=POOL_TIMEOUT_S,
         connect_args=connect_args(extra, settings),
     )
-    read_timeout = settings.read_timeout_s
 
     @event.listens_for(engine, "connect")
     def _bound_reads(dbapi_conn: Any, conn_rec: Any) -> None:
@@ -252,13 +262,35 @@ def _remember_fatal(dbapi_conn: Any) -> None:
     def remember(data: bytes, context: Any) -> None:
         handle(data, context)
         fields = getattr(getattr(context, "error", None), "args", None)
-        if fields and isinstance(fields[0], dict) and fields[0].get("S") == "FATAL":
+        # V: the severity never translated (S follows lc_messages).
+        if (
+            fields
+            and isinstance(fields[0], dict)
+            and fields[0].get("V", fields[0].get("S")) == "FATAL"
+        ):
             setattr(dbapi_conn, _FATAL, context.error)
 
     types[code] = remember
 
 
 _ERROR_HANDLER = "handle_ERROR_RESPONSE"
+
+
+@contextmanager
+def read_timeout(conn: Connection, seconds: float) -> Iterator[None]:
+    """This connection's socket reads bounded by `seconds` (a run's own limits, shorter over
+    HTTP than the engine's), restored when the block ends."""
+    sock = getattr(driver_connection(conn), "_usock", None)
+    if sock is None:
+        yield
+        return
+    previous = sock.gettimeout()
+    sock.settimeout(seconds)
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            sock.settimeout(previous)
 
 
 def driver_connection(conn: Connection) -> Any:

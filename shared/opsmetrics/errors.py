@@ -30,6 +30,10 @@ class TooManyRequests(OpsmetricsError):
         self.retry_after_s = retry_after_s
 
 
+class ServerBusy(OpsmetricsError):
+    """This server is doing as much of this kind of work as it takes at once; retry shortly."""
+
+
 class RequestTooLong(OpsmetricsError):
     """The request's target (path and query) is longer than the server reads."""
 
@@ -64,7 +68,9 @@ SQLSTATE_NAMES = {
     "08000": "connection_exception",
     "08006": "connection_failure",
     "22003": "numeric_value_out_of_range",
+    "22012": "division_by_zero",
     "22P02": "invalid_text_representation",
+    "23503": "foreign_key_violation",
     "23505": "unique_violation",
     "25P02": "in_failed_sql_transaction",
     "25P03": "idle_in_transaction_session_timeout",
@@ -73,13 +79,18 @@ SQLSTATE_NAMES = {
     "3D000": "invalid_catalog_name",
     "40001": "serialization_failure",
     "40P01": "deadlock_detected",
+    "42501": "insufficient_privilege",
+    "42703": "undefined_column",
     "42P01": "undefined_table",
+    "53100": "disk_full",
+    "53200": "out_of_memory",
     "53300": "too_many_connections",
     "55P03": "lock_not_available",
     "57014": "query_canceled",
     "57P01": "admin_shutdown",
     "57P02": "crash_shutdown",
     "57P03": "cannot_connect_now",
+    "57P04": "database_dropped",
     "57P05": "idle_session_timeout",
 }
 

@@ -105,31 +105,40 @@ def open_run(
     return run_id
 
 
-# An organization's HTTP requests that started runs within the last `window` seconds (a request's
-# runs share its id), with the seconds until each leaves the window, oldest first.
-_RECENT_HTTP_REQUESTS = """
-    SELECT ceil(extract(epoch FROM min(started_at) + make_interval(secs => :window)
+# The per-organization limit on runs started over HTTP: the check and the reservation happen
+# under one lock per organization, so concurrent requests are counted exactly.
+_RESERVATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('opsmetrics:http-runs'), hashtext(:org))"
+_RESERVATIONS_IN_WINDOW = """
+    WITH old AS (
+        DELETE FROM http_run_reservations
+        WHERE org_id = :org_id AND reserved_at < clock_timestamp() - interval '1 hour'
+    )
+    SELECT ceil(extract(epoch FROM reserved_at + make_interval(secs => :window)
                 - clock_timestamp())) AS leaves_in
-    FROM job_runs
-    WHERE org_id = :org AND trigger = 'http'
-      AND started_at > clock_timestamp() - make_interval(secs => :window)
-    GROUP BY coalesce(request_id, id)
-    ORDER BY 1
+    FROM http_run_reservations
+    WHERE org_id = :org_id AND reserved_at > clock_timestamp() - make_interval(secs => :window)
+    ORDER BY reserved_at
 """
+_RESERVE = "INSERT INTO http_run_reservations (org_id) VALUES (:org_id)"
 
 
-def seconds_until_allowed(
+def reserve_http_run(
     conn: Connection, org_id: uuid.UUID, per_window: int, window_s: int = 60
 ) -> int:
-    """0 when the organization may start another HTTP request's runs now, else how many seconds
-    until one of its last `per_window` requests leaves the window."""
+    """Reserve one HTTP request's runs for the organization: 0 when reserved, else the seconds
+    until one of its last `per_window` reservations leaves the window (nothing reserved).
+    Commit right after: the organization's lock is held until then."""
+    conn.execute(text(_RESERVATION_LOCK), {"org": str(org_id)})
     leaving = [
         int(row.leaves_in)
-        for row in conn.execute(text(_RECENT_HTTP_REQUESTS), {"org": org_id, "window": window_s})
+        for row in conn.execute(
+            text(_RESERVATIONS_IN_WINDOW), {"org_id": org_id, "window": window_s}
+        )
     ]
-    if len(leaving) < per_window:
-        return 0
-    return max(leaving[len(leaving) - per_window], 1)
+    if len(leaving) >= per_window:
+        return max(leaving[len(leaving) - per_window], 1)
+    conn.execute(text(_RESERVE), {"org_id": org_id})
+    return 0
 
 
 def close_run(

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.db import driver_connection, fatal_error, ledger_engine
+from opsmetrics.db import driver_connection, fatal_error, ledger_engine, read_timeout
 from opsmetrics.errors import BadRequest, JobAlreadyRunning, interrupted, one_line
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
@@ -272,14 +272,18 @@ def run_one(
 
     log = logger()
     started = time.perf_counter()
-    with engine.connect() as conn:
+    with engine.connect() as conn, read_timeout(conn, settings.read_timeout_s):
         conn.begin()
+        driver_conn = driver_connection(conn)
         try:
-            _acquire_lock(conn, spec.name, target, settings.lock_wait_s)
+            # The session's limits first: a run interrupted while it waits for its lock must not
+            # leave a server session waiting on (see _bound_session).
+            _bound_session(conn, settings)
+            _acquire_lock(conn, spec.name, target, settings)
             if spec.recomputes_later_dates:
                 # Its runs rewrite later dates' rows: two at once (an operator's rerun of an
                 # old Sunday, Monday's tick) would each count from the other's old figures.
-                _acquire_lock(conn, spec.name, None, settings.lock_wait_s)
+                _acquire_lock(conn, spec.name, None, settings)
         except JobAlreadyRunning:
             conn.rollback()
             raise
@@ -293,9 +297,7 @@ def run_one(
             request or RunRequest("single"),
         )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
-        driver_conn = driver_connection(conn)
         try:
-            _bound_session(conn, settings)
             ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
             outcome = fn(ctx)
             duration_ms = round((time.perf_counter() - started) * 1000)
@@ -442,19 +444,19 @@ def _bound_session(conn: Connection, settings: Settings) -> None:
         ),
         {
             "statement": str(settings.statement_timeout_ms),
-            "lock": str(max(settings.lock_wait_s, 1) * 1000),
+            "lock": str(_statement_lock_ms(settings)),
             "idle": str(max(settings.idle_in_transaction_timeout_s, 1) * 1000),
             "check": str(CLIENT_CHECK_MS),
         },
     )
 
 
-def _acquire_lock(conn: Connection, job: str, target: date | None, wait_s: int) -> None:
-    """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY)."""
-    # lock_timeout bounds the wait (and, set again by _bound_session, every later lock wait).
+def _acquire_lock(conn: Connection, job: str, target: date | None, settings: Settings) -> None:
+    """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY). Waits at most
+    settings.lock_wait_s (0: not at all), then JobAlreadyRunning."""
+    wait_s = settings.lock_wait_s
     conn.execute(
-        text("SELECT set_config('lock_timeout', :ms, true)"),
-        {"ms": str(max(wait_s, 0) * 1000 or 1)},
+        text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": str(wait_s * 1000 or 1)}
     )
     try:
         conn.execute(
@@ -468,11 +470,21 @@ def _acquire_lock(conn: Connection, job: str, target: date | None, wait_s: int) 
                 if target
                 else "(another date of it, whose run rewrites later dates)"
             )
+            waited = f" (waited {wait_s}s)" if wait_s else ""
             raise JobAlreadyRunning(
-                f"{job} {what} is already running elsewhere (waited {wait_s}s); "
-                "try again when it has finished"
+                f"{job} {what} is already running elsewhere{waited}; try again when it has finished"
             ) from None
         raise
+    conn.execute(
+        text("SELECT set_config('lock_timeout', :ms, true)"),
+        {"ms": str(_statement_lock_ms(settings))},
+    )
+
+
+def _statement_lock_ms(settings: Settings) -> int:
+    """How long a job's statement may wait for a lock: the run-lock wait, or when runs do not
+    wait for each other (HTTP), the statement timeout."""
+    return settings.lock_wait_s * 1000 or settings.statement_timeout_ms
 
 
 def _emit_metrics(job: str, status: str, stats: dict[str, Any], outcome: JobOutcome) -> None:

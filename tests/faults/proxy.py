@@ -45,6 +45,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._closed = False
         self._refuse_until = 0.0
+        self._refuse_count = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -65,6 +66,10 @@ class Proxy:
             for pair in self._pairs:
                 pair.silent.set()
 
+    def refuse_next(self, count: int) -> None:
+        """The next `count` new connections are reset at once (a server restarting)."""
+        self._refuse_count = count
+
     def refuse_for(self, seconds: float) -> None:
         """New connections are reset at once for this long (a server restarting)."""
         self._refuse_until = time.monotonic() + seconds
@@ -80,7 +85,8 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if time.monotonic() < self._refuse_until:
+            if self._refuse_count > 0 or time.monotonic() < self._refuse_until:
+                self._refuse_count = max(self._refuse_count - 1, 0)
                 _Pair(client, client).close(reset=True)
                 continue
             try:

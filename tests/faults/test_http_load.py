@@ -11,14 +11,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
-from opsmetrics.reports.http_runs import LOCK_WAIT_S, RETRY_AFTER_S
+from opsmetrics.reports.auth import mint_token
+from opsmetrics.reports.http_runs import RETRY_AFTER_S, RUNS_AT_ONCE
 from opsmetrics.reports.routes import MAX_TARGET_BYTES
-from tests.faults.conftest import gate
+from tests.faults.conftest import PATIENCE_S, gate
 from tests.http import world as world_mod
 from tests.http.doors import (
     BOTH,
@@ -71,10 +73,18 @@ def _http_runs(db: Engine) -> list[dict[str, object]]:
 def test_concurrent_refreshes_of_one_date_never_stall_other_requests(
     db: Engine, world: world_mod.World, server: RunningServer
 ) -> None:
+    """While one refresh holds the date's lock (held at the gate, inside its transaction):
+    11 more refreshes of it, another organization's refresh of the same date, and operator runs
+    of ranges starting there are all answered at once (409, or 503 beyond RUNS_AT_ONCE), and
+    reads answer as usual."""
     door = ServerDoor(server.base_url)
+    operator = {
+        "Authorization": "Bearer "
+        + mint_token(org_id=None, scopes=["jobs:run"], ttl_s=300, config=door.config)
+    }
     pool = ThreadPoolExecutor(max_workers=32)
     with gate(db) as g:
-        refreshes = [
+        same = [
             pool.submit(
                 door.call, "POST", REFRESH, f"date={NEXT_DAY}", org=world.org_a, scopes=BOTH
             )
@@ -82,32 +92,75 @@ def test_concurrent_refreshes_of_one_date_never_stall_other_requests(
         ]
         g.wait_for_run()  # one refresh holds the lock, inside its transaction, at the gate
         started = time.monotonic()
+        others = [
+            pool.submit(
+                door.call, "POST", REFRESH, f"date={NEXT_DAY}", org=world.org_b, scopes=BOTH
+            ),
+            *(
+                pool.submit(
+                    door.raw,
+                    "POST",
+                    f"/jobs/daily-territory-metrics/runs?from={NEXT_DAY}&to={last}",
+                    operator,
+                )
+                for last in (NEXT_DAY, NEXT_DAY + timedelta(days=1), NEXT_DAY + timedelta(days=2))
+            ),
+        ]
         reads = [
             pool.submit(door.call, "GET", "/reports/territories", org=who)
             for who in [world.org_a, world.org_b] * 10
         ]
-        answers = [f.result(timeout=LOCK_WAIT_S) for f in reads]
-        reads_took = time.monotonic() - started
-        assert [a.status for a in answers] == [200] * 20
-        # Before, GETs queued behind the refreshes' lock waits for LOCK_WAIT_S (10 s).
-        assert reads_took < LOCK_WAIT_S / 2
-        waiting = [f for f in refreshes if not f.done()]
-        deadline = time.monotonic() + LOCK_WAIT_S
+        health = pool.submit(door.call, "GET", "/health")
+        answers = [f.result(timeout=PATIENCE_S) for f in [*reads, health]]
+        refused = [f.result(timeout=PATIENCE_S) for f in others]
+        took = time.monotonic() - started
+        assert [a.status for a in answers] == [200] * 21
+        # 409: the date's lock is held; 503: more than RUNS_AT_ONCE runs on this server at once.
+        statuses = [a.status for a in refused]
+        assert set(statuses) <= {409, 503} and statuses.count(409) >= RUNS_AT_ONCE - 1
+        # Before, each of these waited 10 s on the lock, holding a thread: the reads stalled.
+        assert took < PATIENCE_S / 3
+        waiting = [f for f in same if not f.done()]
+        deadline = time.monotonic() + PATIENCE_S
         while len(waiting) > 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-            waiting = [f for f in refreshes if not f.done()]
-        # Every other refresh of the same date was answered at once, without a thread or a
+            waiting = [f for f in same if not f.done()]
+        # Every other refresh of the same runs was answered at once, without a thread or a
         # connection spent waiting on the held lock: only the run at the gate is still going.
         assert len(waiting) == 1
-        turned_away = [f.result() for f in refreshes if f.done()]
-    held = waiting[0].result(timeout=30)
+        turned_away = [f.result() for f in same if f.done()]
+    held = waiting[0].result(timeout=PATIENCE_S)
     pool.shutdown()
     assert held.status == 200 and held.headers["x-job-status"] == "succeeded"
     assert [a.status for a in turned_away] == [409] * 11
-    assert {a.headers["retry-after"] for a in turned_away} == {str(RETRY_AFTER_S)}
+    assert {a.headers["retry-after"] for a in [*turned_away, *refused]} == {str(RETRY_AFTER_S)}
     assert all("already in progress" in a.error for a in turned_away)
+    assert all("already running elsewhere" in a.error for a in refused if a.status == 409)
     [only] = _http_runs(db)
     assert (only["status"], only["id"]) == ("succeeded", _uuid(held.headers["x-job-run-id"]))
+
+
+def test_concurrent_refreshes_of_one_organization_keep_to_its_limit(
+    db: Engine, world: world_mod.World, server: RunningServer
+) -> None:
+    """Eight refreshes of eight dates at once by one organization: exactly its limit run."""
+    door = ServerDoor(server.base_url)
+    dates = [NEXT_DAY - timedelta(days=n) for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(
+                lambda d: door.call("POST", REFRESH, f"date={d}", org=world.org_a, scopes=BOTH),
+                dates,
+            )
+        )
+    statuses = sorted(a.status for a in answers)
+    # 200: ran; 429: over the limit; 503: more than RUNS_AT_ONCE at once on this server.
+    assert statuses.count(200) <= RUNS_PER_MINUTE
+    assert set(statuses) <= {200, 429, 503}
+    assert len(_http_runs(db)) == statuses.count(200)
+    with db.connect() as conn:
+        reserved = conn.execute(text("SELECT count(*) FROM http_run_reservations")).scalar_one()
+    assert reserved <= RUNS_PER_MINUTE
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -31,7 +31,13 @@ CREATE TABLE escalation_alerts (id uuid PRIMARY KEY,
     organization_id uuid NOT NULL REFERENCES organizations, severity text NOT NULL,
     created_at timestamptz NOT NULL);
 """
-OUTPUTS = {"territory_metrics", "communication_trends", "job_runs", "hiring_alerts"}
+OUTPUTS = {
+    "territory_metrics",
+    "communication_trends",
+    "job_runs",
+    "hiring_alerts",
+    "http_run_reservations",
+}
 SOURCES = {
     "organizations",
     "medics",
@@ -69,7 +75,7 @@ def _indexes(engine: Engine) -> set[tuple[str, str]]:
 
 def test_full_upgrade_on_an_empty_database(empty: Engine) -> None:
     assert migrations.current(empty) == []
-    assert migrations.upgrade(empty) == ["o0002", "s0001"]
+    assert migrations.upgrade(empty) == ["o0003", "s0001"]
     assert _tables(empty) == SOURCES | OUTPUTS | {migrations.VERSION_TABLE}
     assert {
         ("bookings", "bookings_org_shift_date_idx"),
@@ -82,8 +88,8 @@ def test_outputs_only_leaves_a_product_database_alone(empty: Engine) -> None:
     with empty.begin() as conn:
         conn.execute(text(PRODUCT_SCHEMA))
     indexes_before = _indexes(empty)
-    assert migrations.upgrade(empty, outputs_only=True) == ["o0002"]
-    assert migrations.upgrade(empty, outputs_only=True) == ["o0002"]  # repeatable
+    assert migrations.upgrade(empty, outputs_only=True) == ["o0003"]
+    assert migrations.upgrade(empty, outputs_only=True) == ["o0003"]  # repeatable
     assert _tables(empty) == SOURCES | OUTPUTS | {migrations.VERSION_TABLE}
     new_indexes = _indexes(empty) - indexes_before
     # Only indexes of our own tables were added; the product's tables got nothing.
@@ -110,7 +116,7 @@ def test_cli_upgrade_tells_a_product_database_to_use_outputs_only(
     assert "--outputs-only" in err and len(err.strip().splitlines()) == 1
     assert migrations.current(empty) == []  # the failed upgrade changed nothing
     assert main(["db", "upgrade", "--outputs-only"]) == 0
-    assert "o0002" in capsys.readouterr().out
+    assert "o0003" in capsys.readouterr().out
     dbmod.dispose_engines()
 
 
@@ -134,7 +140,7 @@ def test_cli_upgrade_twice_and_status(
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "status"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "applied: o0002, s0001"
+    assert capsys.readouterr().out.splitlines()[-1] == "applied: o0003, s0001"
     dbmod.dispose_engines()
 
 
@@ -160,7 +166,7 @@ def test_the_calendar_migration_upgrades_an_existing_ledger_in_place(empty: Engi
             ),
             {"limited": f'{{"org_id": "{org}", "rows_written": 3}}'},
         )
-    assert migrations.upgrade(empty) == ["o0002", "s0001"]
+    assert migrations.upgrade(empty) == ["o0003", "s0001"]
     with empty.connect() as conn:
         rows = conn.execute(
             text("SELECT target_date, org_id, stats, request_id FROM job_runs ORDER BY 1")

@@ -109,7 +109,7 @@ def test_key_types_follow_the_contract(engine: Engine) -> None:
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     before = migrations.current(engine)
     after = migrations.upgrade(engine)
-    assert before == after == ["o0002", "s0001"]
+    assert before == after == ["o0003", "s0001"]
     with engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM opsmetrics_schema_version")).scalar()
     assert n == 2

@@ -15,6 +15,7 @@ from opsmetrics.errors import (
     NotFound,
     OpsmetricsError,
     RequestTooLong,
+    ServerBusy,
     TooManyRequests,
     Unauthorized,
 )
@@ -57,6 +58,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (JobAlreadyRunning, 409),
     (RequestTooLong, 414),
     (TooManyRequests, 429),
+    (ServerBusy, 503),
     (RefreshFailed, 500),
 )
 # A caller told to come back: when the database is out of reach or every connection is busy.
@@ -139,7 +141,7 @@ def to_response(exc: Exception) -> Response:
         headers["Allow"] = ", ".join(exc.allowed)
     elif isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
-    elif isinstance(exc, JobAlreadyRunning):
+    elif isinstance(exc, JobAlreadyRunning | ServerBusy):
         from opsmetrics.reports.http_runs import RETRY_AFTER_S
 
         headers["Retry-After"] = str(RETRY_AFTER_S)

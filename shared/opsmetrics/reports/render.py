@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,6 +48,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return dumps(value, compact=True)
     if isinstance(value, Decimal | float):
+        if not math.isfinite(value):
+            # As dumps: no output holds NaN or Infinity; a value this far is a bug, said loudly.
+            raise ValueError(f"a table or CSV cell would hold {value}")
         return f"{value:.2f}"
     if isinstance(value, datetime | date):
         return value.isoformat()
