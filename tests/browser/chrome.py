@@ -28,7 +28,9 @@ def _binary(env: str, *names: str) -> str | None:
     if given:
         return given if Path(given).exists() else None
     for name in names:
-        found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+        found = shutil.which(name) or (
+            f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None
+        )
         if found:
             return found
     return None
@@ -41,9 +43,11 @@ def missing_browser() -> str | None:
     except ImportError:
         return "selenium is not installed (pip install -e '.[dev]')"
     if _binary("OPSMETRICS_CHROMIUM", "chromium", "chromium-browser") is None:
-        return "no Chromium here: apt-get install chromium chromium-driver (or set OPSMETRICS_CHROMIUM)"
+        return "no Chromium: apt-get install chromium chromium-driver (or OPSMETRICS_CHROMIUM=path)"
     if _binary("OPSMETRICS_CHROMEDRIVER", "chromedriver") is None:
-        return "no chromedriver here: apt-get install chromium-driver (or set OPSMETRICS_CHROMEDRIVER)"
+        return (
+            "no chromedriver here: apt-get install chromium-driver (or set OPSMETRICS_CHROMEDRIVER)"
+        )
     return None
 
 
@@ -138,7 +142,9 @@ class Page:
         return [c.text for c in self.all(f"{row_css} td")]
 
     def signed_in(self) -> bool:
-        return not self.driver.execute_script("return document.getElementById('sign-in').hidden === false;")
+        return not self.driver.execute_script(
+            "return document.getElementById('sign-in').hidden === false;"
+        )
 
     def console_errors(self) -> list[str]:
         """Severe console messages since the last call (a CSP violation is one)."""

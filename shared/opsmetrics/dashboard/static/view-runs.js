@@ -74,7 +74,9 @@ function cell(state, job, day, run, canRun) {
   const parts = [el("span", { class: "cell-state" }, words[kind] ?? kind)];
   if (target) parts.push(el("span", { class: "marker" }, job.stale ? "expected · stale" : "expected"));
   else if (due && run) parts.push(el("span", { class: "marker" }, "due"));
-  const runnable = canRun && !weeklyOff && day <= job.target_date && kind !== "succeeded" && kind !== "running";
+  // What needs doing: a due or missed date, a failed or partial one. Older history is for the
+  // command line's backfill.
+  const runnable = canRun && ["due", "missing", "failed", "partial"].includes(kind);
   if (runnable) {
     parts.push(
       on(
