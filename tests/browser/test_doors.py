@@ -50,7 +50,7 @@ def test_the_page_through_both_doors_is_the_same(server: ServerDoor) -> None:
 
 
 def test_every_shipped_file_and_nothing_else(server: ServerDoor) -> None:
-    shipped = sorted(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css"))
+    shipped = sorted(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css", ".svg"))
     assert list(asset_names()) == shipped
     # Every module the page imports is one of them (a missing file would break the page).
     wanted = {"main.js", "dashboard.css"}
@@ -58,7 +58,11 @@ def test_every_shipped_file_and_nothing_else(server: ServerDoor) -> None:
         if name.endswith(".js"):
             wanted |= set(re.findall(r'from "\./([\w-]+\.js)"', (STATIC / name).read_text()))
     assert wanted <= set(shipped)
-    kinds = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    kinds = {
+        ".js": "text/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".svg": "image/svg+xml",
+    }
     for name in shipped:
         for answer in (_lambda(f"/assets/{name}"), server.raw("GET", f"/assets/{name}", {})):
             assert answer.status == 200, name

@@ -22,6 +22,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 # Scripts, styles and fetches only from this origin: no inline script, no inline style sheet, no
 # other host. Charts are SVG and CSS drawn by the page's own script.
@@ -56,7 +57,7 @@ def asset(call: Call, services: Services) -> Response:
 
 @cache
 def asset_names() -> tuple[str, ...]:
-    """The files under /assets/: every script and style sheet shipped in `static/`."""
+    """The files under /assets/: every script, style sheet and icon shipped in `static/`."""
     folder = resources.files(_PACKAGE).joinpath("static")
     return tuple(
         sorted(

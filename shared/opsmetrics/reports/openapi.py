@@ -136,7 +136,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
 
     known = {
         "job": ("the job's name", list(JOBS)),
-        "file": ("a script or style sheet of the dashboard", list(asset_names())),
+        "file": ("a script, style sheet or icon of the dashboard", list(asset_names())),
     }
     out = []
     for segment in path.split("/"):
@@ -164,6 +164,7 @@ def _dashboard_responses(path: str) -> dict[str, Any]:
         content = {
             "text/javascript": {"schema": {"type": "string"}},
             "text/css": {"schema": {"type": "string"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
         }
         ok = "the file"
     out: dict[str, Any] = {

@@ -153,7 +153,7 @@ def _build_table() -> tuple[Route, ...]:
             "GET",
             "/assets/{file}",
             "dashboard_asset",
-            "the dashboard's scripts and style sheet",
+            "the dashboard's scripts, style sheet and icon",
             pages.asset,
         ),
         Route("GET", "/health", "health", "liveness and database reachability", handlers.health),
