@@ -150,7 +150,7 @@ class Page:
         """Severe console messages since the last call (a CSP violation is one)."""
         return [
             str(entry["message"])
-            for entry in self.driver.get_log("browser")  # type: ignore[no-untyped-call]
+            for entry in self.driver.get_log("browser")  # type: ignore[attr-defined]  # Chrome has it; the base class does not say
             if entry.get("level") == "SEVERE"
         ]
 

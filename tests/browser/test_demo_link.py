@@ -117,7 +117,12 @@ def test_token_open_prints_the_dashboard_link_with_its_scopes(
 ) -> None:
     opened: list[str] = []
     monkeypatch.setenv("OPSMETRICS_JWT_SECRET", TEST_SECRET)
-    monkeypatch.setattr("webbrowser.open", lambda url, new=0: opened.append(url) or True)
+
+    def fake_open(url: str, new: int = 0) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", fake_open)
     org = uuid.uuid4()
     assert main(["token", "--org", str(org), "--open", "--port", "8123"]) == 0
     out, err = capsys.readouterr()

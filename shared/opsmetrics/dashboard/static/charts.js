@@ -4,7 +4,7 @@
 import { el, svg } from "./dom.js";
 
 export const SEVERITY_COLOURS = { critical: "sev-critical", warning: "sev-warning", info: "sev-info" };
-const PALETTE = 8; // classes part-0 .. part-7 in dashboard.css
+const PALETTE = 10; // classes part-0 .. part-9 in dashboard.css
 
 /** A horizontal bar filled to `value` out of `max` (utilization: out of 100). */
 export function meter(value, max, label, cls) {
