@@ -100,3 +100,34 @@ def test_the_sample_event(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["headers"]["Content-Type"] == "text/html; charset=utf-8"
     assert "Content-Security-Policy" in out["headers"]
     assert out["body"] == (STATIC / "index.html").read_text()
+
+
+def test_nothing_is_read_at_import() -> None:
+    """Lambda cold start: importing the reports handler reads none of the dashboard's files; the
+    first request for one reads it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import functions.reports.app\n"
+        "from opsmetrics.dashboard import pages\n"
+        "print(pages._read.cache_info().currsize, pages.asset_names.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0", "0"]
+
+
+def test_without_a_browser_the_tests_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.browser.chrome import missing_browser
+
+    monkeypatch.setenv("OPSMETRICS_CHROMIUM", "/nonexistent/chromium")
+    assert missing_browser() == (
+        "no Chromium: apt-get install chromium chromium-driver (or OPSMETRICS_CHROMIUM=path)"
+    )
+    monkeypatch.delenv("OPSMETRICS_CHROMIUM")
+    monkeypatch.setenv("OPSMETRICS_CHROMEDRIVER", "/nonexistent/chromedriver")
+    reason = missing_browser()  # the driver, or (on a machine without it) Chromium itself
+    assert reason is not None and ("chromedriver" in reason or "Chromium" in reason)

@@ -197,3 +197,17 @@ def test_trends_stacked_bars_escalations_and_hotspots(
     assert page.text('[data-field="date"]') == f"Date: {D} to {D}"
     assert page.card("total_classifications") == "10"
     assert page.texts(f"{topics} .chart-row dt") == [str(D)]
+
+
+def test_a_bad_request_shows_the_apis_message_and_a_way_back(
+    page: Page, server: ServerDoor, world: World
+) -> None:
+    # 2026-11-23 is a Monday; the weekly reports take a week-ending Sunday.
+    page.sign_in(server.token(world.org_a, DASHBOARD), "view=hiring&date=2026-11-23")
+    message = page.text("#view .note.error")
+    assert message.startswith("date must be a week-ending Sunday for hiring-triggers")
+    assert "2026-11-22" in message  # the API names the Sunday before
+    page.driver.execute_script("document.getElementById('view').removeAttribute('data-ready');")
+    page.driver.find_element("link text", "Back to the latest figures").click()
+    page.wait_drawn()
+    assert page.card("total") == "6"

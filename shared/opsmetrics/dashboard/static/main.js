@@ -63,7 +63,11 @@ async function render() {
       showSignIn(error.message);
       return;
     }
-    root.replaceChildren(el("h1", { tabindex: "-1" }, TITLES[wanted.view]), note(error.message || String(error), "error"));
+    root.replaceChildren(
+      el("h1", { tabindex: "-1" }, TITLES[wanted.view]),
+      note(error.message || String(error), "error"),
+      el("p", null, el("a", { href: state.link({ view: wanted.view }) }, "Back to the latest figures")),
+    );
   }
   root.removeAttribute("aria-busy");
   root.dataset.ready = "true"; // the view is drawn (tests and people both wait for this)
