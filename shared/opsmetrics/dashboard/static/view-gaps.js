@@ -39,7 +39,7 @@ export async function render(state) {
           "Coverage gaps, critical first, then by rejection rate",
           [
             ["Severity", (g) => el("span", { class: `badge ${SEVERITY_COLOURS[g.severity] || ""}` }, g.severity)],
-            ["Sector", (g) => g.postcode_sector],
+            ["Sector", (g) => g.postcode_sector, "nowrap"],
             ["Region", (g) => g.region],
             [
               "Rejection",

@@ -61,7 +61,7 @@ export async function render(state) {
             [
               ["Severity", (t) => el("span", { class: `badge ${SEVERITY_COLOURS[t.severity] || ""}` }, t.severity)],
               ["Trigger", (t) => t.trigger_type.replace(/_/g, " ")],
-              ["Sector", (t) => t.postcode_sector],
+              ["Sector", (t) => t.postcode_sector, "nowrap"],
               ["Region", (t) => t.region],
               ["Message", (t) => t.message],
               ["Value", (t) => pct(t.metric_value), "num"],

@@ -70,7 +70,7 @@ export async function render(state) {
       ? table(
           `Territories on ${report.date}${state.region ? ` in ${state.region}` : ""}`,
           [
-            ["Sector", (r) => r.postcode_sector],
+            ["Sector", (r) => r.postcode_sector, "nowrap"],
             ["Region", (r) => r.region],
             ["Bookings", (r) => int(r.total_bookings), "num"],
             ["Confirmed", (r) => int(r.confirmed_bookings), "num"],
@@ -87,8 +87,8 @@ export async function render(state) {
             ],
             ["Primary", (r) => yesNo(r.primary_assigned)],
             ["Secondary", (r) => yesNo(r.secondary_assigned)],
-            ["Weeks over 80%", (r) => int(r.hiring_trigger_weeks), "num"],
-            ["Weeks with gaps", (r) => int(r.coverage_gap_weeks), "num"],
+            ["Weeks >80%", (r) => int(r.hiring_trigger_weeks), "num"],
+            ["Gap weeks", (r) => int(r.coverage_gap_weeks), "num"],
           ],
           report.rows,
           (r) => ({ "data-sector": r.postcode_sector }),
