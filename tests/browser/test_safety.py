@@ -181,7 +181,13 @@ def test_the_page_is_served_with_its_policy_and_no_inline_script(
         " return window.__inline;"
     )
     assert ran is False
-    assert any("Content Security Policy" in m for m in page.console_errors())
+    # The browser reports the refusal on its console (read until it arrives).
+    deadline = time.monotonic() + 10
+    seen: list[str] = []
+    while not any("Content Security Policy" in m for m in seen) and time.monotonic() < deadline:
+        seen += page.console_errors()
+        time.sleep(0.1)
+    assert any("Content Security Policy" in m for m in seen), seen
 
 
 def test_keyboard_alone_reaches_every_view(page: Page, server: ServerDoor, world: World) -> None:
