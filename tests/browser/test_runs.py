@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
+from opsmetrics.reports.auth import AuthConfig, mint_token
 from tests.browser.chrome import Page
 from tests.factories import org, record_run
 from tests.http.doors import ServerDoor
@@ -78,3 +79,29 @@ def test_without_jobs_run_there_is_no_button(
     # A token that may not read the ledger at all gets the API's 403, in words.
     page.sign_in(server.token(acme, ("reports:read",)), "view=runs")
     assert "jobs:read" in page.text("#view .note.error")
+
+
+def test_a_run_refused_for_the_token_brings_back_the_sign_in(
+    page: Page, server: ServerDoor, db_env: Engine, http_server: object
+) -> None:
+    today = datetime.now(UTC).date()
+    with db_env.begin() as conn:
+        acme = org(conn, "Acme Medics")
+        record_run(conn, JOB, today - timedelta(days=3))
+    page.sign_in(server.token(acme, ("jobs:read", "jobs:run")), "view=runs")
+    # The key rotates under an open page: the next call is refused (401).
+    forged = mint_token(
+        org_id=acme,
+        scopes=["jobs:read", "jobs:run"],
+        ttl_s=300,
+        config=AuthConfig(secret="a-rotated-key-the-server-no-longer-trusts"),
+    )
+    page.driver.execute_script(
+        "sessionStorage.setItem('opsmetrics.access_token', arguments[0]);", forged
+    )
+    page.one(f'td[data-job="{JOB}"][data-date="{today - timedelta(days=2)}"] button').click()
+    page.wait_drawn()
+    assert not page.signed_in()
+    assert "refused the token" in page.text("#sign-in-reason")
+    with db_env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM job_runs")).scalar_one() == 1

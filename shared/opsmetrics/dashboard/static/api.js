@@ -6,6 +6,9 @@ import * as session from "./session.js";
 /** The token is missing, expired or refused: the page shows the sign-in again. */
 export class SignInNeeded extends Error {}
 
+/** Dispatched on window (detail: the reason) when an action, not a view, needs a new sign-in. */
+export const SIGN_IN_EVENT = "opsmetrics:sign-in";
+
 /** Any other answer than 2xx, with the API's own one-line message. */
 export class ApiError extends Error {
   constructor(status, message, body) {

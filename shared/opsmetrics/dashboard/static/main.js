@@ -86,6 +86,10 @@ function start() {
     session.clear();
     showSignIn("Signed out.");
   });
+  window.addEventListener(api.SIGN_IN_EVENT, (event) => {
+    rendering += 1; // drop any view still loading
+    showSignIn(event.detail);
+  });
   window.addEventListener("hashchange", () => {
     session.takeFromFragment(); // a sign-in redirect may land on a tab already open
     render().then(() => {

@@ -47,7 +47,11 @@ async function runJob(state, job, params, what) {
     const dates = summary.runs.map((r) => `${r.target_date} ${r.status}`).join(", ");
     lastOutcome = { ok: summary.status === "succeeded", text: `${what}: ${summary.status}${dates ? ` (${dates})` : " (nothing was due)"}` };
   } catch (error) {
-    if (error instanceof api.SignInNeeded) throw error;
+    if (error instanceof api.SignInNeeded) {
+      // A click, not a render: hand the sign-in over to the page (main.js listens).
+      window.dispatchEvent(new CustomEvent(api.SIGN_IN_EVENT, { detail: error.message }));
+      return;
+    }
     lastOutcome = { ok: false, text: `${what}: ${error.message}` };
   }
   go(state);
