@@ -99,6 +99,7 @@ def test_a_run_refused_for_the_token_brings_back_the_sign_in(
     page.driver.execute_script(
         "sessionStorage.setItem('opsmetrics.access_token', arguments[0]);", forged
     )
+    page.driver.execute_script("document.getElementById('view').removeAttribute('data-ready');")
     page.one(f'td[data-job="{JOB}"][data-date="{today - timedelta(days=2)}"] button').click()
     page.wait_drawn()
     assert not page.signed_in()

@@ -67,13 +67,14 @@ export function table(caption, columns, rows, rowAttrs) {
     el(
       "tr",
       rowAttrs ? rowAttrs(row) : null,
-      columns.map(([, cell, cls]) => el("td", { class: cls }, cell(row))),
+      // data-label: the heading, shown beside each value where a phone stacks the cells
+      columns.map(([heading, cell, cls]) => el("td", { class: cls, "data-label": heading }, cell(row))),
     ),
   );
   return el(
     "div",
     { class: "table-wrap" },
-    el("table", null, el("caption", null, caption), el("thead", null, head), el("tbody", null, body)),
+    el("table", { class: "report-table" }, el("caption", null, caption), el("thead", null, head), el("tbody", null, body)),
   );
 }
 

@@ -43,7 +43,13 @@ export async function render(state) {
             ["Region", (g) => g.region],
             [
               "Rejection",
-              (g) => [meter(g.rejection_rate, 100, `rejection ${pct(g.rejection_rate)}`, "reject"), el("span", { class: "bar-text" }, pct(g.rejection_rate))],
+              (g) =>
+                el(
+                  "span",
+                  { class: "bar-cell" },
+                  meter(g.rejection_rate, 100, `rejection ${pct(g.rejection_rate)}`, "reject"),
+                  el("span", { class: "bar-text" }, pct(g.rejection_rate)),
+                ),
               "bar",
             ],
             ["Bookings", (g) => int(g.total_bookings), "num"],

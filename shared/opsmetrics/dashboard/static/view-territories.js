@@ -79,10 +79,13 @@ export async function render(state) {
             ["Fulfillment", (r) => pct(r.fulfillment_rate), "num"],
             [
               "Utilization",
-              (r) => [
-                meter(r.primary_medic_utilization, 100, `utilization ${pct(r.primary_medic_utilization)}`, r.primary_medic_utilization > 80 ? "high" : ""),
-                el("span", { class: "bar-text" }, pct(r.primary_medic_utilization)),
-              ],
+              (r) =>
+                el(
+                  "span",
+                  { class: "bar-cell" },
+                  meter(r.primary_medic_utilization, 100, `utilization ${pct(r.primary_medic_utilization)}`, r.primary_medic_utilization > 80 ? "high" : ""),
+                  el("span", { class: "bar-text" }, pct(r.primary_medic_utilization)),
+                ),
               "bar",
             ],
             ["Primary", (r) => yesNo(r.primary_assigned)],
