@@ -152,7 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_cli.add_commands(sub, _date_arg, _positive_int)
     orgs_cli.add_command(sub)
 
-    sub.add_parser("demo", help="everything above on an embedded PostgreSQL, nothing to install")
+    demo = sub.add_parser(
+        "demo", help="everything above on an embedded PostgreSQL, nothing to install"
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="then serve the dashboard on the demo's data and print the link that signs you in",
+    )
+    demo.add_argument("--port", type=_positive_int, default=8080, help="with --serve")
 
     local_cli.add_commands(sub)
 
@@ -169,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         " reports:refresh with --org, jobs:read jobs:run without",
     )
     token.add_argument("--ttl", type=_positive_int, default=3600, help="seconds until it expires")
+    token.add_argument(
+        "--open",
+        action="store_true",
+        help="print the dashboard link that signs in with the token (opened when a browser is at"
+        " hand); default scopes add jobs:read and jobs:run",
+    )
+    token.add_argument("--port", type=_positive_int, default=8080, help="of `serve`, for --open")
     return parser
 
 
@@ -335,7 +350,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from opsmetrics.demo import main as demo_main
 
-    code: int = demo_main()
+    code: int = demo_main(serve_port=args.port if args.serve else None)
     return code
 
 
@@ -351,9 +366,22 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     if args.scope:  # each --scope may itself hold several, space-separated
         scopes = [s for given in args.scope for s in given.split()]
+    elif args.open and args.org:
+        from opsmetrics.dashboard.link import DASHBOARD_SCOPES
+
+        scopes = list(DASHBOARD_SCOPES)
     else:
         scopes = list(ORG_DEFAULT_SCOPES if args.org else OPERATOR_DEFAULT_SCOPES)
-    print(mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl))
+    token = mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl)
+    if not args.open:
+        print(token)
+        return 0
+    from opsmetrics.dashboard.link import dashboard_url, open_in_browser
+
+    url = dashboard_url(token, port=args.port)
+    print(url)
+    if open_in_browser(url):
+        sys.stderr.write("opened the dashboard in your browser (is `opsmetrics serve` running?)\n")
     return 0
 
 

@@ -26,6 +26,10 @@ from opsmetrics.run_report import duration
 
 DEMO_DB = "opsmetrics_demo"
 WEEKS = 4  # enough consecutive Sundays for a territory to reach "3+ weeks overloaded"
+TREND_DAYS = 7  # the trends report's default range: a week of bars on the dashboard
+# The seed's first staffing organization is also a Slack customer: every view has its data.
+DASHBOARD_ORG = "Capital Event Medics"
+DASHBOARD_TOKEN_TTL_S = 8 * 3600  # a working day
 TABLE_ROWS = 12  # keep the printed reports to a screenful each
 
 
@@ -115,7 +119,39 @@ def _report(engine: Engine, name: str, params: ReportParams) -> None:
     _say()
 
 
-def main() -> int:
+def _dashboard_org(engine: Engine) -> str | None:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT id FROM organizations WHERE name = :name ORDER BY id LIMIT 1"),
+            {"name": DASHBOARD_ORG},
+        ).scalar()
+    return str(found) if found is not None else None
+
+
+def _serve_dashboard(engine: Engine, settings: Settings, port: int) -> None:
+    """Serve the demo's database and print (and where possible open) the signed-in link."""
+    import os
+
+    from opsmetrics.dashboard.link import DASHBOARD_SCOPES, dashboard_url, open_in_browser
+    from opsmetrics.reports.auth import mint_token
+    from opsmetrics.reports.server import serve
+
+    org = _dashboard_org(engine)
+    # The server's workers inherit the environment: point them at the demo's database, which
+    # this process keeps running (the embedded server stops with its last process).
+    os.environ["DATABASE_URL"] = embedded.url(settings.data_dir / "pgdata", DEMO_DB)
+    token = mint_token(org_id=org, scopes=DASHBOARD_SCOPES, ttl_s=DASHBOARD_TOKEN_TTL_S)
+    url = dashboard_url(token, port=port)
+    _say(f"== the dashboard of {DASHBOARD_ORG}, signed in for 8 hours (Ctrl-C stops the server):")
+    _say(f"  {url}")
+    if open_in_browser(url):
+        _say("  (opened in your browser)")
+    serve("127.0.0.1", port)
+
+
+def main(serve_port: int | None = None) -> int:
     from opsmetrics import seed
 
     need_embedded()
@@ -140,7 +176,12 @@ def main() -> int:
         results = [
             _run(engine, settings, "weekly-hiring-triggers", sundays),
             _run(engine, settings, "daily-territory-metrics", [yesterday]),
-            _run(engine, settings, "daily-trend-aggregation", [yesterday]),
+            _run(
+                engine,
+                settings,
+                "daily-trend-aggregation",
+                [yesterday - timedelta(days=n) for n in reversed(range(TREND_DAYS))],
+            ),
         ]
         _say()
         _report(engine, "hiring-triggers", ReportParams(date=last_sunday))
@@ -153,6 +194,17 @@ def main() -> int:
         _say("Next, on a database of your own (DATABASE_URL, or the embedded one by default):")
         _say("  opsmetrics db upgrade && opsmetrics seed && opsmetrics run daily-territory-metrics")
         _say("  opsmetrics report territories --format csv | head")
-        return 0 if all(r.ok for r in results) else 1
+        ok = all(r.ok for r in results)
+        if serve_port is not None and ok:
+            _say()
+            _serve_dashboard(engine, settings, serve_port)
+        elif serve_port is None:
+            _say()
+            _say("See these figures in the dashboard, in a browser:")
+            _say("  python3 dev.py demo --serve    (or: opsmetrics demo --serve [--port 8080])")
+            _say("  It reruns this demo, serves it on http://127.0.0.1:8080 and prints the link")
+            _say("  that signs you in. On your own data: opsmetrics serve, then in another shell")
+            _say("  opsmetrics token --org ORG_ID --open")
+        return 0 if ok else 1
     finally:
         engine.dispose()

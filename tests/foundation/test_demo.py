@@ -37,3 +37,5 @@ def test_demo_runs_every_job_and_prints_the_reports() -> None:
     critical = next(ln for ln in out.splitlines() if ln.strip().startswith("critical:"))
     assert int(critical.split(":")[1]) > 0
     assert "Traceback" not in proc.stderr
+    # Its closing lines say how to see the same figures in the dashboard.
+    assert "python3 dev.py demo --serve" in out

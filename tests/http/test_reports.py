@@ -40,6 +40,7 @@ def test_openapi_lists_every_route_and_revalidates(door: Door) -> None:
     assert doc["openapi"].startswith("3.")
     operations = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     expected = {("GET", "/health"), ("GET", "/openapi.json")}
+    expected |= {("GET", "/"), ("GET", "/assets/{file}")}  # the dashboard
     expected |= {("GET", "/jobs/status"), ("GET", "/jobs/runs"), ("POST", "/jobs/{job}/runs")}
     for path in REPORT_PATHS:
         expected |= {("GET", path), ("POST", f"{path}/refresh")}

@@ -92,6 +92,8 @@ def test_layer_contents(build_dir: Path) -> None:
     assert top >= NEEDED
     assert not top & NOT_SHIPPED
     assert (site / "opsmetrics" / "lambda_jobs.py").is_file()
+    # The dashboard's files travel with the package: the reports function serves them at GET /.
+    assert (site / "opsmetrics" / "dashboard" / "static" / "index.html").is_file()
     assert not (site / "opsmetrics" / "migrations").exists()  # needs alembic: CLI only
     assert not list(site.rglob("*.cpython-311*"))  # nothing built for this machine's Python
     extensions = list(site.rglob("*.so"))

@@ -287,6 +287,8 @@ def test_reports_http_api(template: dict[str, Any]) -> None:
             )
         )
     assert routes == {
+        ("GET", "/", "NONE"),  # the dashboard page and its files: the page signs in itself
+        ("GET", "/assets/{file}", "NONE"),
         ("GET", "/health", "NONE"),
         ("GET", "/openapi.json", "NONE"),
         ("GET", "/reports/{name}", "ReportsJwtAuthorizer", "reports:read"),

@@ -74,6 +74,9 @@ def document() -> dict[str, Any]:
         elif route.path.startswith("/jobs/"):
             op["tags"] = ["jobs"]
             responses = _job_responses(route.method)
+        elif route.operation_id.startswith("dashboard"):
+            op["tags"] = ["dashboard"]
+            responses = _dashboard_responses(route.path)
         elif route.operation_id == "health":
             responses = {
                 "200": {"description": "serving, database reachable", "content": _HEALTH},
@@ -127,20 +130,50 @@ def document() -> dict[str, Any]:
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
-    """The {name} segments of a path (the job routes' {job})."""
+    """The {name} segments of a path (the job routes' {job}, the dashboard's {file})."""
+    from opsmetrics.dashboard.pages import asset_names
     from opsmetrics.jobs import JOBS
 
-    return [
-        {
-            "name": segment[1:-1],
-            "in": "path",
-            "required": True,
-            "description": "the job's name",
-            "schema": {"type": "string", "enum": list(JOBS)},
+    known = {
+        "job": ("the job's name", list(JOBS)),
+        "file": ("a script, style sheet or icon of the dashboard", list(asset_names())),
+    }
+    out = []
+    for segment in path.split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            name = segment[1:-1]
+            description, values = known[name]
+            out.append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "description": description,
+                    "schema": {"type": "string", "enum": values},
+                }
+            )
+    return out
+
+
+def _dashboard_responses(path: str) -> dict[str, Any]:
+    """The dashboard's files: public, revalidated with the ETag."""
+    if path == "/":
+        content = {"text/html": {"schema": {"type": "string"}}}
+        ok = "the dashboard page (Content-Security-Policy: its own scripts and origin only)"
+    else:
+        content = {
+            "text/javascript": {"schema": {"type": "string"}},
+            "text/css": {"schema": {"type": "string"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
         }
-        for segment in path.split("/")
-        if segment.startswith("{") and segment.endswith("}")
-    ]
+        ok = "the file"
+    out: dict[str, Any] = {
+        "200": {"description": ok, "content": content},
+        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+    }
+    if path != "/":
+        out["404"] = {"description": "no such file", "content": _ERROR_CONTENT}
+    return out
 
 
 def _job_responses(method: str) -> dict[str, Any]:

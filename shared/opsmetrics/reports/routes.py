@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from opsmetrics.dashboard import pages
 from opsmetrics.errors import NotFound, RequestTooLong
 from opsmetrics.reports import caching, handlers, job_routes
 from opsmetrics.reports.auth import (
@@ -145,6 +146,16 @@ REPORT_SUMMARIES = {
 
 def _build_table() -> tuple[Route, ...]:
     routes = [
+        # The dashboard page and its files: public (the page signs in in the browser and sends
+        # the bearer token to the routes below), so API Gateway serves it past the authorizer.
+        Route("GET", "/", "dashboard", "the dashboard page (HTML)", pages.index),
+        Route(
+            "GET",
+            "/assets/{file}",
+            "dashboard_asset",
+            "the dashboard's scripts, style sheet and icon",
+            pages.asset,
+        ),
         Route("GET", "/health", "health", "liveness and database reachability", handlers.health),
         Route("GET", "/openapi.json", "openapi", "this API's OpenAPI document", handlers.openapi),
     ]

@@ -139,6 +139,8 @@ def serve(host: str, port: int) -> None:
         f"serving the reports API on http://{host}:{port} ({database});"
         ' try: curl -H "Authorization: Bearer $(opsmetrics token --org ORG_ID)"'
         f" http://{host}:{port}/reports/territories\n"
+        f"the dashboard: http://{host}:{port}/ (a link that signs in:"
+        f" opsmetrics token --org ORG_ID --open --port {port})\n"
     )
     _gunicorn(app, host, port).run()
 
