@@ -10,14 +10,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
 import pytest
+from sqlalchemy import Engine
 
 from opsmetrics.cli import main
+from tests import factories
 from tests.browser.chrome import Page
 from tests.http.doors import TEST_SECRET, RunningServer, free_port
 
@@ -113,7 +114,7 @@ def test_the_demo_prints_a_link_that_shows_each_view(chrome: object, demo_link: 
 
 
 def test_token_open_prints_the_dashboard_link_with_its_scopes(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db_env: Engine
 ) -> None:
     opened: list[str] = []
     monkeypatch.setenv("OPSMETRICS_JWT_SECRET", TEST_SECRET)
@@ -123,7 +124,8 @@ def test_token_open_prints_the_dashboard_link_with_its_scopes(
         return True
 
     monkeypatch.setattr("webbrowser.open", fake_open)
-    org = uuid.uuid4()
+    with db_env.begin() as conn:
+        org = factories.org(conn, "Dashboard Medics")  # token refuses unknown organizations
     assert main(["token", "--org", str(org), "--open", "--port", "8123"]) == 0
     out, err = capsys.readouterr()
     link = out.strip()

@@ -119,9 +119,11 @@ def test_hiring_triggers_counts_regions_and_most_urgent_first(
     assert parts == {"critical": "66.667", "warning": "33.333"}  # 4 and 2 of the widest, 6
     severities = page.texts("tbody tr td:first-child")
     assert severities == ["critical"] * 4 + ["warning"] * 2
+    # Most urgent first: severity, then weeks active, then distance past the threshold; of the
+    # four critical ones only SW1A 1's high utilization has lasted (3 weeks).
     first = page.cells("tbody tr:first-child")
-    assert first[1:4] == ["low fulfillment", "EC1V 9", "London"]
-    assert first[5:] == ["66.67%", "90.00%", "0"]
+    assert first[1:4] == ["high utilization", "SW1A 1", "London"]
+    assert first[5:] == ["100.00%", "80.00%", "3"]
 
 
 def test_coverage_gaps_sorted_with_action_and_low_volume_note(
