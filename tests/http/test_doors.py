@@ -221,3 +221,19 @@ def test_lambda_refuses_to_send_more_than_lambda_can(
     answer = invoke(lambda_handler, http_event("GET", "/openapi.json"))
     assert answer.status == 500
     assert "too large" in answer.error
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"scheduled_time": "2026-11-30T03:00:00Z"},  # a schedule's tick sent to the wrong function
+        {"version": "2.0", "requestContext": {}},
+        {},
+    ],
+)
+def test_lambda_refuses_an_event_that_is_not_an_http_request(event: dict[str, object]) -> None:
+    from opsmetrics.errors import BadRequest
+    from tests.http.events import FakeContext
+
+    with pytest.raises(BadRequest, match="answers API Gateway HTTP API events"):
+        lambda_handler(event, FakeContext())

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
 from aws_lambda_powertools.logging import correlation_paths
 
+from opsmetrics.errors import BadRequest
 from opsmetrics.observability import logger
 from opsmetrics.reports.auth import identity_from_claims
 from opsmetrics.reports.messages import Identity, Request, Response, lower_headers
@@ -107,4 +108,11 @@ def _not_found(_exc: Exception) -> PowertoolsResponse[str]:
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not isinstance((event.get("requestContext") or {}).get("http"), dict):
+        # A schedule's tick or a hand-made payload sent to the wrong function: say so in one
+        # line, not as Powertools' KeyError.
+        raise BadRequest(
+            "the reports function answers API Gateway HTTP API events (payload 2.0, with"
+            " requestContext.http); this event is not one"
+        )
     return app.resolve(event, context)
