@@ -20,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("OPSMETRICS_VENV", ROOT / ".venv"))
-EXTRAS = {"demo": "local", "test": "local,http,dev", "lint": "local,http,dev"}
+# The demo serves its dashboard too (`dev.py demo --serve`): the http extra.
+EXTRAS = {"demo": "local,http", "test": "local,http,dev", "lint": "local,http,dev"}
 # The SAM CLI for the template tests (sam validate / build), in its own environment: its pins
 # clash with the project's. Reinstalled only when this pin changes.
 SAM_VENV = ROOT / ".venv-sam"

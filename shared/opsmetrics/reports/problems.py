@@ -99,7 +99,15 @@ def _unavailable(exc: BaseException) -> bool:
 
     if isinstance(exc, PoolTimeout | ConnectionError | TimeoutError):
         return True  # pg8000 lets some socket errors through unwrapped
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if not isinstance(exc, DBAPIError):
+        return False
+    # A connection lost mid-request, or one that could not be made (refused, unknown host: the
+    # driver's error wraps the socket's).
+    from opsmetrics.errors import causes
+
+    return bool(exc.connection_invalidated) or any(
+        isinstance(c, OSError) for c in causes(exc)[1:]
+    )
 
 
 def to_response(exc: Exception) -> Response:
