@@ -231,6 +231,21 @@ def run(
         )
 
     summary = RunSummary(job, trigger, str(org) if org else None, [], request)
+    from opsmetrics import batch  # imports this module: here, not at the top
+
+    if batch.applies(spec, ordered):  # many dates of a daily job: one pass per chunk
+        summary.runs = batch.run_dates(
+            spec,
+            ordered,
+            trigger=trigger,
+            engine=engine,
+            settings=settings,
+            org_id=org,
+            request=request,
+            on_progress=on_progress,
+            time_left_s=time_left_s,
+        )
+        return summary
     for index, target in enumerate(ordered):
         if time_left_s is not None and time_left_s() < settings.min_time_left_s:
             summary.runs.extend(DateRun(d, "skipped") for d in ordered[index:])
@@ -264,7 +279,10 @@ def run_one(
     settings: Settings,
     org_id: uuid.UUID | None,
     request: RunRequest | None = None,
+    run_id: uuid.UUID | None = None,
 ) -> DateRun:
+    """One date as one run. run_id: a ledger row already opened for it (a batch's, rerun
+    date by date after the batch failed) instead of a new one."""
     from opsmetrics.observability import logger
 
     log = logger()
@@ -281,9 +299,10 @@ def run_one(
             conn.rollback()
             raise
         waited_ms = round((time.perf_counter() - started) * 1000)
-        run_id = ledger.open_run(
-            engine, spec.name, target, trigger, org_id, request or RunRequest("single")
-        )
+        if run_id is None:
+            run_id = ledger.open_run(
+                engine, spec.name, target, trigger, org_id, request or RunRequest("single")
+            )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
         try:
             conn.execute(

@@ -389,6 +389,12 @@ def write_day(
 def _make_sums_table(conn: Connection, org_id: uuid.UUID | None, params: dict[str, Any]) -> bool:
     """SUMS_TABLE with PARALLEL_SETTINGS for its statement; False (nothing made) when the role
     may not create temporary tables: the caller then computes the sums in its own statement."""
+    return create_in_parallel(conn, sums_table_sql(org_id), params)
+
+
+def create_in_parallel(conn: Connection, create_sql: str, params: dict[str, Any]) -> bool:
+    """Run a CREATE TEMPORARY TABLE ... AS with PARALLEL_SETTINGS for that statement only; False
+    (nothing made) when the role may not create temporary tables."""
     names = ["max_parallel_workers_per_gather", *PARALLEL_SETTINGS]
     values = [str(PARALLEL_WORKERS), *PARALLEL_SETTINGS.values()]
     conn.execute(
@@ -401,7 +407,7 @@ def _make_sums_table(conn: Connection, org_id: uuid.UUID | None, params: dict[st
     made = True
     try:
         with conn.begin_nested():
-            conn.execute(text(sums_table_sql(org_id)), params)
+            conn.execute(text(create_sql), params)
     except DBAPIError as exc:
         if INSUFFICIENT_PRIVILEGE not in str(exc):
             raise
