@@ -279,7 +279,8 @@ def _forget(engine: Engine, run_ids: list[uuid.UUID]) -> None:
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "DELETE FROM job_runs WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'running'"
+                    "DELETE FROM job_runs"
+                    " WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'running'"
                 ),
                 {"ids": [str(i) for i in run_ids]},
             )
