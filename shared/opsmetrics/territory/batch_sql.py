@@ -75,20 +75,18 @@ def days_table_sql(b_filter: str, *, packed: bool) -> str:
     overflow = "bool_or(p.n_pending IS NULL)" if packed else "false"
     return f"""
     CREATE TEMPORARY TABLE {DAYS_TABLE} ON COMMIT DROP AS
-    WITH per_key_day AS MATERIALIZED ({_per_key_day_sql(b_filter, packed=packed)}),
-    keys AS MATERIALIZED (
-        -- the sector once per distinct key of the span, not once per (key, day)
-        SELECT k.pc_key, {sector_of_key_sql("k.pc_key")} AS sector
-        FROM (SELECT DISTINCT pc_key FROM per_key_day) k
-    )
-    SELECT p.org_id, k.sector, p.day,
+    SELECT p.org_id, p.sector, p.day,
            sum(p.n_all)::bigint AS n_all, {sums},
            -- the malformed keys of the log sample, as daily.per_sector_sql takes them
-           min(p.pc_key) FILTER (WHERE k.sector IS NULL AND {known} > 0) AS bad_key_1,
-           max(p.pc_key) FILTER (WHERE k.sector IS NULL AND {known} > 0) AS bad_key_2,
+           min(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_1,
+           max(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_2,
            {overflow} AS overflow
-    FROM per_key_day p JOIN keys k USING (pc_key)
-    GROUP BY p.org_id, k.sector, p.day
+    FROM (
+        -- OFFSET 0: the sector once per (key, day) group, not once per booking
+        SELECT k.*, {sector_of_key_sql("k.pc_key")} AS sector
+        FROM ({_per_key_day_sql(b_filter, packed=packed)}) k OFFSET 0
+    ) p
+    GROUP BY p.org_id, p.sector, p.day
     """
 
 
