@@ -39,7 +39,7 @@ from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
 from opsmetrics.errors import JobAlreadyRunning, one_line
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
-from opsmetrics.runs import DateRun, JobFunction, JobOutcome, run_one
+from opsmetrics.runs import DateRun, JobFunction, JobOutcome, _emit_metrics, run_one
 
 # A quarter of daily dates per pass: the span's partial sums stay a few hundred thousand rows at
 # UK scale, and the pass stays well inside the statement timeout (measured: docs/scaling.md).
@@ -231,10 +231,19 @@ def run_chunk(
                 for run_id in run_ids.values():
                     ledger.close_run(record, run_id, "failed", {}, "interrupted")
             raise
-    logger().info(
-        "batch finished",
-        extra={"job": spec.name, "dates": len(chunk), "duration_ms": duration_ms},
-    )
+    for d, result in zip(chunk, results, strict=True):
+        # as run_one does for each date: its log line and its metrics (EMF, in Lambda)
+        logger().info(
+            "job finished",
+            extra={
+                "job": spec.name,
+                "target_date": d.isoformat(),
+                "run_id": result.run_id,
+                "status": result.status,
+                "stats": result.stats,
+            },
+        )
+        _emit_metrics(spec.name, result.status, result.stats, outcomes[d])
     return results
 
 
