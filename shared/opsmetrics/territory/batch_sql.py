@@ -5,7 +5,8 @@ A date's figures are sums over the 7 days of its window, so the pass sums each d
    postcode key, shift day) in one scan, the sector found once per distinct key, then summed
    per (organization, sector, day): the class counts and the two smallest/largest malformed keys;
 2. WINDOWS_TABLE: each date's window summed from those day rows (an equi-join of each day to the
-   up to 7 dates whose window holds it): per (date, organization, sector), the rows that
+   up to 7 dates whose window holds it; measured faster than moving sums over a dense grid of
+   days, which needs two sorts): per (date, organization, sector), the rows that
    daily.per_sector_sql gives for one date, with the same columns and the same values;
 3. the write: every territory for every date, one INSERT ... SELECT (an upsert for the dates that
    already have rows, a plain insert for the others), and one statement of per-date stats.
@@ -38,7 +39,7 @@ def _per_key_day_sql(b_filter: str, *, packed: bool) -> str:
     packed: as daily.per_key_sql (one sum of bit fields; NULL counts when a group is too big)."""
     head = f"""
         SELECT b.org_id, {key_sql("b.site_postcode")} AS pc_key, b.shift_date AS day,
-               count(*) AS n_all"""
+               count(*)::int AS n_all"""
     scan = f"""
         FROM bookings b
         WHERE b.shift_date BETWEEN :first_day AND :last_day {b_filter}
@@ -71,12 +72,13 @@ def days_table_sql(b_filter: str, *, packed: bool) -> str:
     """CREATE DAYS_TABLE: per (organization, sector, day) the class counts; `overflow` when a
     packed group was too big (its counts are NULL: the caller builds the table again unpacked)."""
     known = " + ".join(f"p.n_{name}" for name in _CLASSES)
-    sums = ", ".join(f"sum(p.n_{name})::bigint AS n_{name}" for name in _CLASSES)
+    # int, not bigint: sum(int) adds in bigint, sum(bigint) in numeric (measured: 3x slower)
+    sums = ", ".join(f"sum(p.n_{name})::int AS n_{name}" for name in _CLASSES)
     overflow = "bool_or(p.n_pending IS NULL)" if packed else "false"
     return f"""
     CREATE TEMPORARY TABLE {DAYS_TABLE} ON COMMIT DROP AS
     SELECT p.org_id, p.sector, p.day,
-           sum(p.n_all)::bigint AS n_all, {sums},
+           sum(p.n_all)::int AS n_all, {sums},
            -- the malformed keys of the log sample, as daily.per_sector_sql takes them
            min(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_1,
            max(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_2,
