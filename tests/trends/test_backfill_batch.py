@@ -159,3 +159,16 @@ def test_a_date_on_which_every_organization_fails_stops_the_dates_after_it(
     assert [r.status for r in summary.runs] == ["succeeded"] * 4 + ["failed"] + ["skipped"] * 5
     assert _snapshot(db) == separate
     assert runs_per_date(db, JOB) == {d.isoformat(): 1 for d in DATES[:5]}
+
+
+def test_dates_with_gaps_in_one_pass_match_separate_runs(
+    orgs: fx.Orgs, settings: Settings, db: Engine
+) -> None:
+    dates = [DATES[0], DATES[2], DATES[3], DATES[6], DATES[9]]  # a catch-up's holes
+    for d in dates:
+        assert runs.run(JOB, [d], trigger="backfill", engine=db, settings=settings).ok
+    separate = _snapshot(db)
+    _reset(db)
+    summary = _together(db, settings, dates)
+    assert summary.ok and all(r.stats["batch"]["dates"] == len(dates) for r in summary.runs)
+    assert _snapshot(db) == separate

@@ -38,6 +38,10 @@ MALFORMED_SAMPLE_SIZE = 3
 # Memory for the aggregation's hash tables (this transaction only): the day's grouping sets of
 # 1,000 organizations need about 15 MB; at the 4 MB default they spill to disk and sort instead.
 WORK_MEM = "64MB"
+# Many dates (a batch) group about 27,000 rows per day and organization set (800,000 for 30 days
+# at UK scale, 300 MB of hash tables): at 64MB the plan sorted on disk (measured: 9.4 s against
+# 7-8 s). For the pass's transaction only.
+MANY_DATES_WORK_MEM = "256MB"
 # Failed organizations whose error is kept in job_runs.stats (all are logged and listed by id).
 FAILURE_DETAILS_KEPT = 20
 
@@ -80,7 +84,8 @@ def compute_dates(
     if one_org:
         scope["org_id"] = org_id
 
-    conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": WORK_MEM})
+    mem = MANY_DATES_WORK_MEM if many else WORK_MEM
+    conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": mem})
     conn.execute(text(sql.DROP_DAY_TABLE))
     # A batch's upserts take BATCH_SIZE organizations' worth of rows of every date at once, up
     # to MAX_BATCH_ROWS: a few statements per pass, not a few per date.
