@@ -13,7 +13,10 @@ alternating, medians of --repeat after an untimed warm-up:
   date; for N dates the span first-6 .. last): one bare scan grouped by organization and raw
   postcode, with the job's settings (work_mem, no JIT, one parallel worker);
 - trend floor: one bare grouped scan of the classifications the job reads (the day, or the N
-  days): count(*) per (organization, topic), nothing normalised, nothing written.
+  days): count(*) per (organization, topic), nothing normalised, nothing written (server
+  defaults: PostgreSQL runs it with parallel workers); and, as `floor_queries_ms`, the floor of
+  bench_trends.py over the same rows: its five bare GROUP BY queries (org/topic, org/tone,
+  org/channel, org totals, org/severity), the work the job cannot avoid.
 
 Dimensions: bookings (classifications) in the window at 0.5, 1, 2, 4x uk; history 1x and 4x;
 organizations 1x and 4x; dates per request 1, 7, 30, 90 (on h4, where every date has data: one
@@ -36,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from bench_territory import FLOOR_SQL, _timed_in_rollback, _vacuum
+from bench_trends import FLOOR_QUERIES
 from scale_data import ANCHOR, SPECS, ensure
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
@@ -70,6 +74,8 @@ class Point:
     job_ms: float = 0.0
     floor_ms: float = 0.0
     separate_ms: float | None = None  # the same dates, one request per date
+    floor_queries_ms: float | None = None  # trend job: bench_trends' five GROUP BY queries
+    statements: list[tuple[float, str]] = field(default_factory=list)  # --breakdown
     samples: dict[str, list[float]] = field(default_factory=dict)
 
     @property
@@ -149,6 +155,41 @@ def time_separately(engine: Engine, settings: Settings, job: str, dates: list[da
     return (time.perf_counter() - started) * 1000
 
 
+def time_floor_queries(engine: Engine, dates: list[date]) -> float:
+    bounds = trend_params(dates)
+    params = {"day_start": bounds["span_start"], "day_end": bounds["span_end"]}
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        for sql in FLOOR_QUERIES.values():
+            conn.execute(text(f"SELECT count(*) FROM ({sql}) g"), params).scalar_one()
+        took = (time.perf_counter() - started) * 1000
+        conn.rollback()
+    return took
+
+
+def statement_times(
+    engine: Engine, settings: Settings, job: str, dates: list[date]
+) -> list[tuple[float, str]]:
+    """One more pass, each statement timed (sqlalchemy events): the 6 slowest, in ms."""
+    took: dict[str, float] = {}
+
+    def before(conn: Any, *_: Any) -> None:
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        key = " ".join(statement.split())[:60]
+        took[key] = took.get(key, 0.0) + (time.perf_counter() - conn.info["bench_t0"]) * 1000
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        time_job(engine, settings, job, dates)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return sorted(((ms, sql) for sql, ms in took.items()), reverse=True)[:6]
+
+
 def time_floor(engine: Engine, job: str, dates: list[date]) -> float:
     if job == TERRITORY:
         return _timed_in_rollback(
@@ -163,7 +204,12 @@ def time_floor(engine: Engine, job: str, dates: list[date]) -> float:
 
 
 def measure(
-    point: Point, engine: Engine, settings: Settings, repeat: int, separate_repeat: int
+    point: Point,
+    engine: Engine,
+    settings: Settings,
+    repeat: int,
+    separate_repeat: int,
+    breakdown: bool = False,
 ) -> Point:
     dates = dates_ending(ANCHOR, point.dates)
     point.rows_read = rows_read(engine, point.job, dates)
@@ -171,6 +217,8 @@ def measure(
         "floor": lambda: time_floor(engine, point.job, dates),
         "job": lambda: time_job(engine, settings, point.job, dates),
     }
+    if point.job == TRENDS:
+        contenders["floor_queries"] = lambda: time_floor_queries(engine, dates)
     point.samples = {name: [] for name in contenders}
     for round_ in range(repeat + 1):  # round 0 warms the cache, untimed
         order = list(contenders) if round_ % 2 else list(reversed(contenders))
@@ -183,6 +231,10 @@ def measure(
             time_separately(engine, settings, point.job, dates) for _ in range(separate_repeat)
         ]
         point.separate_ms = statistics.median(point.samples["separate"])
+    if breakdown and point.dimension == "dates":
+        point.statements = statement_times(engine, settings, point.job, dates)
+    if "floor_queries" in point.samples:
+        point.floor_queries_ms = statistics.median(point.samples["floor_queries"])
     point.job_ms = statistics.median(point.samples["job"])
     point.floor_ms = statistics.median(point.samples["floor"])
     return point
@@ -253,6 +305,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--separate-repeat", type=int, default=1)
     parser.add_argument("--only", nargs="*", help="dimensions to measure (default all)")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time each statement of the multi-date passes"
+    )
     parser.add_argument("--csv", type=Path, default=DOCS / "scale_curve.csv")
     parser.add_argument("--png", type=Path, default=DOCS / "scale_curve.png")
     args = parser.parse_args()
@@ -276,6 +331,8 @@ def main() -> None:
         )
         points.append(point)
         extra = "" if point.separate_ms is None else f", separate {point.separate_ms:8.0f} ms"
+        if point.floor_queries_ms is not None:
+            extra += f", floor queries {point.floor_queries_ms:6.0f} ms"
         print(
             f"{dim:<14}{label:>5} {spec:<4} {job:<24} {point.rows_read:>11,} rows"
             f"  job {point.job_ms:8.0f} ms  floor {point.floor_ms:7.0f} ms"

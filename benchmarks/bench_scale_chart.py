@@ -37,6 +37,15 @@ def draw(points: list[dict[str, Any]], path: Path) -> None:
                 alpha=0.6,
                 label=f"{name} floor",
             )
+            if pts[0].get("floor_queries_ms"):
+                window.loglog(
+                    x,
+                    [p["floor_queries_ms"] for p in pts],
+                    "^:",
+                    color=colour,
+                    alpha=0.6,
+                    label=f"{name} floor, its 5 GROUP BY queries",
+                )
             lo = pts[0]
             window.loglog(x, [lo["job_ms"] * v / x[0] for v in x], ":", color="grey", linewidth=1)
     window.set_title(
@@ -62,6 +71,15 @@ def draw(points: list[dict[str, Any]], path: Path) -> None:
                 alpha=0.6,
                 label=f"{name}: floor over the span",
             )
+            if pts[0].get("floor_queries_ms"):
+                dates.loglog(
+                    n,
+                    [p["floor_queries_ms"] for p in pts],
+                    "^:",
+                    color=colour,
+                    alpha=0.6,
+                    label=f"{name}: its 5 GROUP BY queries over the span",
+                )
             sep = [(p["dates"], p["separate_ms"]) for p in pts if p["separate_ms"]]
             one = pts[0]["job_ms"]
             dates.loglog(
