@@ -12,6 +12,8 @@ alternating, medians of --repeat after an untimed warm-up:
 - territory floor: bench_territory.FLOOR_SQL over the bookings the job reads (the window of one
   date; for N dates the span first-6 .. last): one bare scan grouped by organization and raw
   postcode, with the job's settings (work_mem, no JIT, one parallel worker);
+- territory write floor (dates per request): a bare INSERT of the rows the dates need (every
+  territory, zero figures, nothing computed), rolled back: the part no pass can share;
 - trend floor: one bare grouped scan of the classifications the job reads (the day, or the N
   days): count(*) per (organization, topic), nothing normalised, nothing written (server
   defaults: PostgreSQL runs it with parallel workers); and, as `floor_queries_ms`, the floor of
@@ -75,6 +77,7 @@ class Point:
     floor_ms: float = 0.0
     separate_ms: float | None = None  # the same dates, one request per date
     floor_queries_ms: float | None = None  # trend job: bench_trends' five GROUP BY queries
+    write_floor_ms: float | None = None  # territory job: a bare INSERT of the dates' rows
     statements: list[tuple[float, str]] = field(default_factory=list)  # --breakdown
     samples: dict[str, list[float]] = field(default_factory=dict)
 
@@ -155,6 +158,25 @@ def time_separately(engine: Engine, settings: Settings, job: str, dates: list[da
     return (time.perf_counter() - started) * 1000
 
 
+WRITE_FLOOR_SQL = """
+    INSERT INTO territory_metrics (territory_id, org_id, postcode_sector, metric_date,
+        total_bookings, confirmed_bookings, rejected_bookings, rejection_rate, fulfillment_rate,
+        primary_medic_utilization, computed_at)
+    SELECT t.id, t.org_id, t.postcode_sector, d.day, 0, 0, 0, NULL, NULL, 0, now()
+    FROM unnest(CAST(:dates AS date[])) AS d(day) CROSS JOIN territories t
+    ORDER BY d.day, t.id
+"""
+
+
+def time_write_floor(engine: Engine, dates: list[date]) -> float:
+    """A bare INSERT of the rows the territory job writes for `dates` (every territory, zero
+    figures, nothing computed) into the empty dates, rolled back: the write no pass avoids."""
+    clear(engine, TERRITORY, dates)
+    return _timed_in_rollback(
+        engine, [WRITE_FLOOR_SQL], {"dates": [d.isoformat() for d in dates]}, workers=0
+    )
+
+
 def time_floor_queries(engine: Engine, dates: list[date]) -> float:
     bounds = trend_params(dates)
     params = {"day_start": bounds["span_start"], "day_end": bounds["span_end"]}
@@ -219,6 +241,8 @@ def measure(
     }
     if point.job == TRENDS:
         contenders["floor_queries"] = lambda: time_floor_queries(engine, dates)
+    elif point.dimension == "dates":
+        contenders["write_floor"] = lambda: time_write_floor(engine, dates)
     point.samples = {name: [] for name in contenders}
     for round_ in range(repeat + 1):  # round 0 warms the cache, untimed
         order = list(contenders) if round_ % 2 else list(reversed(contenders))
@@ -233,6 +257,8 @@ def measure(
         point.separate_ms = statistics.median(point.samples["separate"])
     if breakdown and point.dimension == "dates":
         point.statements = statement_times(engine, settings, point.job, dates)
+    if "write_floor" in point.samples:
+        point.write_floor_ms = statistics.median(point.samples["write_floor"])
     if "floor_queries" in point.samples:
         point.floor_queries_ms = statistics.median(point.samples["floor_queries"])
     point.job_ms = statistics.median(point.samples["job"])
@@ -331,6 +357,8 @@ def main() -> None:
         )
         points.append(point)
         extra = "" if point.separate_ms is None else f", separate {point.separate_ms:8.0f} ms"
+        if point.write_floor_ms is not None:
+            extra += f", write floor {point.write_floor_ms:6.0f} ms"
         if point.floor_queries_ms is not None:
             extra += f", floor queries {point.floor_queries_ms:6.0f} ms"
         print(

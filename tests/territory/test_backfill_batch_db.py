@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from opsmetrics import runs
+from opsmetrics import batch, runs
 from opsmetrics.config import Settings
 from opsmetrics.territory import daily
 from tests.batch_checks import ledger_by_date, runs_per_date, table_digest
@@ -225,3 +225,36 @@ def test_progress_is_reported_for_every_date_of_a_batch(
         on_progress=lambda i, n, r: seen.append((i, n)),
     )
     assert summary.ok and seen == [(i, 5) for i in range(1, 6)]
+
+
+def test_a_long_request_runs_in_monthly_passes_with_the_same_rows(
+    world: World, settings: Settings, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _one_by_one(db, settings, DATES)
+    separate = _snapshot(db)
+    _reset(db)
+    monkeypatch.setattr(batch, "MAX_DATES", 5)  # 24 dates: passes of 5, 5, 5, 5, 4
+    seen: list[int] = []
+    summary = runs.run(
+        JOB,
+        DATES,
+        trigger="backfill",
+        engine=db,
+        settings=settings,
+        on_progress=lambda i, n, r: seen.append(i),
+    )
+    assert summary.ok and seen == list(range(1, 25))
+    assert [r.stats["batch"]["dates"] for r in summary.runs] == [5] * 20 + [4] * 4
+    assert _snapshot(db) == separate
+
+
+def test_chunks_are_consecutive_dates_cut_at_the_size_limit_and_at_wide_gaps() -> None:
+    days = [D + timedelta(days=n) for n in (0, 1, 2, 9, 10, 30)]
+    assert batch.chunks(days, max_dates=2) == [
+        [days[0], days[1]],
+        [days[2], days[3]],
+        [days[4]],
+        [days[5]],
+    ]
+    # a gap of 7 days stays in the pass (the windows overlap); 20 days starts a new one
+    assert batch.chunks(days) == [days[:5], [days[5]]]
