@@ -1,4 +1,5 @@
-"""A backfill of daily-trend-aggregation in one grouped pass (opsmetrics.batch) writes exactly
+"""A backfill of daily-trend-aggregation in one grouped pass (opsmetrics.batch; available, off by
+default: see batch.AVAILABLE) writes exactly
 what the same dates run one by one write: communication_trends byte for byte (its timestamps
 aside) and each date's ledger stats, on days with every kind of bad row (malformed sentiment,
 bad confidences, blank channels, rows at the days' edges in other offsets); one organization
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from opsmetrics import runs
+from opsmetrics import batch, runs
 from opsmetrics.config import Settings
 from tests.batch_checks import ledger_by_date, runs_per_date, table_digest
 from tests.factories import insert_rows, refusing_writes
@@ -72,6 +73,20 @@ def _more_days(engine: Engine, orgs: fx.Orgs, seed: int = 5) -> None:
         for i in range(0, len(rows), 300):
             fx.insert_classifications(conn, rows[i : i + 300])
         insert_rows(conn, "escalation_alerts", alerts)
+
+
+@pytest.fixture(autouse=True)
+def trend_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trend job's pass is available, not used by default (opsmetrics.batch.AVAILABLE)."""
+    monkeypatch.setitem(batch.BATCHED, JOB, batch.AVAILABLE[JOB])
+
+
+def test_the_trend_job_runs_date_by_date_by_default(
+    db: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # BATCHED as shipped, without the fixture's addition
+    summary = runs.run(JOB, DATES[:3], trigger="backfill", engine=db, settings=settings)
+    assert summary.ok and not any("batch" in r.stats for r in summary.runs)
 
 
 @pytest.fixture
