@@ -187,3 +187,15 @@ def test_dates_with_gaps_in_one_pass_match_separate_runs(
     summary = _together(db, settings, dates)
     assert summary.ok and all(r.stats["batch"]["dates"] == len(dates) for r in summary.runs)
     assert _snapshot(db) == separate
+
+
+def test_the_aggregation_leaves_the_transactions_settings_as_it_found_them(db: Engine) -> None:
+    from opsmetrics.trends.daily import compute_dates
+
+    with db.connect() as conn:
+        conn.begin()
+        before = conn.execute(text("SELECT current_setting('enable_indexscan')")).scalar_one()
+        compute_dates(conn, [fx.D], None)
+        after = conn.execute(text("SELECT current_setting('enable_indexscan')")).scalar_one()
+        conn.rollback()
+    assert before == after == "on"

@@ -90,9 +90,19 @@ def compute_dates(
     # A batch's upserts take BATCH_SIZE organizations' worth of rows of every date at once, up
     # to MAX_BATCH_ROWS: a few statements per pass, not a few per date.
     batch_rows = min(BATCH_SIZE * len(dates), max(BATCH_SIZE, MAX_BATCH_ROWS))
+    # A bitmap scan, not an index scan, for the aggregation: the day's rows are read in the
+    # table's order, not in created_at order, which the rows need not follow (measured with 4x
+    # the history, where the planner turns to the index: 0.84-0.98 s against 1.49-1.79 s).
+    was = conn.execute(
+        text(
+            "SELECT current_setting('enable_indexscan'),"
+            " set_config('enable_indexscan', 'off', true)"
+        )
+    ).scalar_one()
     conn.execute(
         text(sql.aggregate_sql(one_org, many)), {**sql.aggregate_params(batch_rows), **scope}
     )
+    conn.execute(text("SELECT set_config('enable_indexscan', :was, true)"), {"was": was})
     totals = {r["trend_date"]: r for r in conn.execute(text(sql.DAY_TOTALS)).mappings()}
     batches = _batches(conn)
     aggregated = time.perf_counter()
