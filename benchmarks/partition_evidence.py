@@ -16,6 +16,7 @@ partitions, in the same run. Writes docs/partition_explain.txt.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -134,10 +135,48 @@ def _statements() -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def _settings(conn: Connection, search_path: str) -> None:
+def _settings(conn: Connection, search_path: str, title: str) -> None:
+    """The job's own settings for the statement `title` names."""
     conn.execute(text(f"SET LOCAL search_path = {search_path}"))
+    if title.startswith("trend"):  # as trends.daily runs its aggregation
+        conn.execute(text("SET LOCAL enable_indexscan = off"))
     conn.execute(text(f"SET LOCAL work_mem = '{daily.JOB_WORK_MEM}'"))
     conn.execute(text("SET LOCAL jit = off"))
+
+
+def _buffers(engine: Any, title: str, sql: str, params: dict[str, Any]) -> tuple[int, float]:
+    """(shared buffers hit + read, ms) of one EXPLAIN (ANALYZE, BUFFERS) run, plain tables."""
+    with engine.connect() as conn:
+        conn.begin()
+        _settings(conn, "public", title)
+        doc = conn.execute(
+            text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql), params
+        ).scalar_one()
+        conn.rollback()
+    plan = (doc if isinstance(doc, list) else json.loads(doc))[0]
+    top = plan["Plan"]
+    return int(top["Shared Hit Blocks"] + top["Shared Read Blocks"]), float(plan["Execution Time"])
+
+
+def history_lines(base: str) -> list[str]:
+    """The same statements on `uk` and on 4x its history (`h4`): the pages they touch."""
+    settings = Settings.from_env()
+    engines = {name: ensure(base, SPECS[name], settings) for name in ("uk", "h4")}
+    lines = [
+        "== history: the same statements on uk (8 weeks) and h4 (32 weeks), plain tables",
+        "   (shared buffers touched, hit + read; execution ms of that one run)",
+    ]
+    for title, (sql, params) in _statements().items():
+        if "30 dates" in title:
+            continue
+        found = {name: _buffers(e, title, sql, params) for name, e in engines.items()}
+        lines.append(
+            f"   {title}: uk {found['uk'][0]:,} buffers ({found['uk'][1]:.0f} ms),"
+            f" h4 {found['h4'][0]:,} buffers ({found['h4'][1]:.0f} ms)"
+        )
+    for engine in engines.values():
+        engine.dispose()
+    return [*lines, ""]
 
 
 def main() -> None:
@@ -173,7 +212,7 @@ def main() -> None:
             for label, path in (("plain", "public"), ("partitioned", f"{SCHEMA}, public")):
                 with engine.connect() as conn:
                     conn.begin()
-                    _settings(conn, path)
+                    _settings(conn, path, title)
                     started = time.perf_counter()
                     conn.execute(text(sql), params).all()
                     timings[label].append((time.perf_counter() - started) * 1000)
@@ -194,6 +233,7 @@ def main() -> None:
         ]
         lines += [f"   {p}" for p in plan if "Scan" in p or "Subplans Removed" in p]
         lines.append("")
+    lines += history_lines(base)
     OUT.write_text("\n".join(lines))
     print("\n".join(lines))
     engine.dispose()
