@@ -376,6 +376,8 @@ def main() -> None:
             f"  x{point.job_per_floor:5.2f}{extra}",
             flush=True,
         )
+        for ms, sql in point.statements:
+            print(f"{'':>20}{ms:8.0f} ms  {sql}", flush=True)
     for engine in engines.values():
         engine.dispose()
     write_csv(points, args.csv)
