@@ -295,44 +295,36 @@ PLAN: list[tuple[str, str, str, str, int]] = [
 ]
 
 
+CSV_COLUMNS = [
+    "dimension", "point", "database", "job", "dates", "rows_read", "job_ms", "floor_ms",
+    "job_per_floor", "separate_ms", "job_per_one_date", "floor_queries_ms",
+    "job_per_floor_queries", "write_floor_ms",
+]  # fmt: skip
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else str(round(value))
+
+
 def write_csv(points: list[Point], path: Path) -> None:
     one_date = {
         (p.database, p.job): p.job_ms for p in points if p.dimension == "dates" and p.dates == 1
     }
     with path.open("w", newline="") as out:
         w = csv.writer(out)
-        w.writerow(
-            [
-                "dimension",
-                "point",
-                "database",
-                "job",
-                "dates",
-                "rows_read",
-                "job_ms",
-                "floor_ms",
-                "job_per_floor",
-                "separate_ms",
-                "job_per_one_date",
-            ]
-        )
+        w.writerow(CSV_COLUMNS)
         for p in points:
             base = one_date.get((p.database, p.job)) if p.dimension == "dates" else None
             w.writerow(
                 [
-                    p.dimension,
-                    p.label,
-                    p.database,
-                    p.job,
-                    p.dates,
-                    p.rows_read,
-                    round(p.job_ms),
-                    round(p.floor_ms),
-                    f"{p.job_per_floor:.2f}",
-                    "" if p.separate_ms is None else round(p.separate_ms),
-                    "" if base is None else f"{p.job_ms / base:.2f}",
+                    p.dimension, p.label, p.database, p.job, p.dates, p.rows_read,
+                    _ms(p.job_ms), _ms(p.floor_ms), f"{p.job_per_floor:.2f}",
+                    _ms(p.separate_ms), "" if base is None else f"{p.job_ms / base:.2f}",
+                    _ms(p.floor_queries_ms),
+                    "" if p.floor_queries_ms is None else f"{p.job_ms / p.floor_queries_ms:.2f}",
+                    _ms(p.write_floor_ms),
                 ]
-            )
+            )  # fmt: skip
 
 
 def main() -> None:
