@@ -355,6 +355,7 @@ def main() -> None:
             settings,
             args.repeat,
             args.separate_repeat,
+            args.breakdown,
         )
         points.append(point)
         extra = "" if point.separate_ms is None else f", separate {point.separate_ms:8.0f} ms"
