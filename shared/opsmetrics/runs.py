@@ -234,6 +234,21 @@ def run(
         )
 
     summary = RunSummary(job, trigger, str(org) if org else None, [], request)
+    from opsmetrics import batch  # imports this module: here, not at the top
+
+    if batch.applies(spec, ordered):  # many dates of a daily job: one pass per chunk
+        summary.runs = batch.run_dates(
+            spec,
+            ordered,
+            trigger=trigger,
+            engine=engine,
+            settings=settings,
+            org_id=org,
+            request=request,
+            on_progress=on_progress,
+            time_left_s=time_left_s,
+        )
+        return summary
     for index, target in enumerate(ordered):
         if time_left_s is not None and time_left_s() < settings.min_time_left_s:
             summary.runs.extend(DateRun(d, "skipped") for d in ordered[index:])
@@ -267,7 +282,10 @@ def run_one(
     settings: Settings,
     org_id: uuid.UUID | None,
     request: RunRequest | None = None,
+    run_id: uuid.UUID | None = None,
 ) -> DateRun:
+    """One date as one run. run_id: a ledger row already opened for it (a batch's, rerun
+    date by date after the batch failed) instead of a new one."""
     from opsmetrics.observability import logger
 
     log = logger()
@@ -277,8 +295,8 @@ def run_one(
         driver_conn = driver_connection(conn)
         try:
             # The session's limits first: a run interrupted while it waits for its lock must not
-            # leave a server session waiting on (see _bound_session).
-            _bound_session(conn, settings)
+            # leave a server session waiting on (see bound_session).
+            bound_session(conn, settings)
             _acquire_lock(conn, spec.name, target, settings)
             if spec.recomputes_later_dates:
                 # Its runs rewrite later dates' rows: two at once (an operator's rerun of an
@@ -288,14 +306,15 @@ def run_one(
             conn.rollback()
             raise
         waited_ms = round((time.perf_counter() - started) * 1000)
-        run_id = ledger.open_run(
-            ledger_engine(engine),
-            spec.name,
-            target,
-            trigger,
-            org_id,
-            request or RunRequest("single"),
-        )
+        if run_id is None:
+            run_id = ledger.open_run(
+                ledger_engine(engine),
+                spec.name,
+                target,
+                trigger,
+                org_id,
+                request or RunRequest("single"),
+            )
         log.append_keys(job=spec.name, target_date=target.isoformat(), run_id=str(run_id))
         try:
             ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
@@ -331,7 +350,7 @@ def run_one(
             # Record the failure before the rollback releases the lock (see module docstring).
             recorded = record_failure(engine, run_id, stats, error)
             if isinstance(exc, Exception):
-                _rollback_quietly(conn)
+                rollback_quietly(conn)
             else:
                 # Interrupted, perhaps mid-statement: a rollback would queue behind the statement
                 # it interrupted. Closing the connection ends both; the server notices within
@@ -416,7 +435,7 @@ def record_failure(engine: Engine, run_id: uuid.UUID, stats: dict[str, Any], err
     return False
 
 
-def _rollback_quietly(conn: Connection) -> None:
+def rollback_quietly(conn: Connection) -> None:
     """Roll back the job's transaction; on a lost connection there is nothing left to undo (the
     server has rolled it back and released the lock)."""
     try:
@@ -430,7 +449,7 @@ def _rollback_quietly(conn: Connection) -> None:
 CLIENT_CHECK_MS = 5000
 
 
-def _bound_session(conn: Connection, settings: Settings) -> None:
+def bound_session(conn: Connection, settings: Settings) -> None:
     """The job transaction's own limits (SET LOCAL, ended with the transaction, so nothing leaks
     to the pool or pins an RDS Proxy connection beyond it): each statement's run time, each lock
     wait, how long the session may sit idle inside the transaction (a client gone silent) before
@@ -444,7 +463,7 @@ def _bound_session(conn: Connection, settings: Settings) -> None:
         ),
         {
             "statement": str(settings.statement_timeout_ms),
-            "lock": str(_statement_lock_ms(settings)),
+            "lock": str(statement_lock_ms(settings)),
             "idle": str(max(settings.idle_in_transaction_timeout_s, 1) * 1000),
             "check": str(CLIENT_CHECK_MS),
         },
@@ -477,11 +496,11 @@ def _acquire_lock(conn: Connection, job: str, target: date | None, settings: Set
         raise
     conn.execute(
         text("SELECT set_config('lock_timeout', :ms, true)"),
-        {"ms": str(_statement_lock_ms(settings))},
+        {"ms": str(statement_lock_ms(settings))},
     )
 
 
-def _statement_lock_ms(settings: Settings) -> int:
+def statement_lock_ms(settings: Settings) -> int:
     """How long a job's statement may wait for a lock: the run-lock wait, or when runs do not
     wait for each other (HTTP), the statement timeout."""
     return settings.lock_wait_s * 1000 or settings.statement_timeout_ms

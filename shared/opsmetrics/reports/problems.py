@@ -105,9 +105,7 @@ def _unavailable(exc: BaseException) -> bool:
     # driver's error wraps the socket's).
     from opsmetrics.errors import causes
 
-    return bool(exc.connection_invalidated) or any(
-        isinstance(c, OSError) for c in causes(exc)[1:]
-    )
+    return bool(exc.connection_invalidated) or any(isinstance(c, OSError) for c in causes(exc)[1:])
 
 
 def to_response(exc: Exception) -> Response:
