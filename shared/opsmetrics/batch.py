@@ -216,20 +216,14 @@ def run_chunk(
             results: list[DateRun] = []
             for d in chunk:
                 outcome = outcomes[d]
-                status = "partial" if outcome.failed_orgs else "succeeded"
-                stats = {
-                    **outcome.stats,
-                    "rows_written": outcome.rows_written,
-                    "bad_rows": outcome.bad_rows,
-                    # the whole pass: its dates share one transaction
-                    "duration_ms": duration_ms,
-                    "lock_wait_ms": waited_ms,
-                    "batch": {"dates": len(chunk), "first": str(chunk[0]), "last": str(chunk[-1])},
-                }
-                if org_id is not None:
-                    stats["org_id"] = str(org_id)
-                if outcome.failed_orgs:
-                    stats["failed_organizations"] = outcome.failed_orgs
+                status = outcome.status
+                # duration_ms: the whole pass (its dates share one transaction)
+                stats = outcome.ledger_stats(
+                    duration_ms,
+                    waited_ms,
+                    org_id,
+                    batch={"dates": len(chunk), "first": str(chunk[0]), "last": str(chunk[-1])},
+                )
                 ledger.close_run(conn, run_ids[d], status, stats, outcome.error)
                 results.append(
                     DateRun(d, status, str(run_ids[d]), stats, outcome.result, outcome.error)

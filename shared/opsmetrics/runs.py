@@ -73,6 +73,29 @@ class JobOutcome:
     # Side effects outside the database (notifications) run only once the outputs are
     # committed, so nobody is told about figures that were rolled back.
     after_commit: Callable[[], AfterCommit] | None = None
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.failed_orgs else "succeeded"
+
+    def ledger_stats(
+        self, duration_ms: int, waited_ms: int, org_id: uuid.UUID | None, **more: Any
+    ) -> dict[str, Any]:
+        """The run's job_runs.stats: the job's own, then the counts every run records."""
+        stats = {
+            **self.stats,
+            "rows_written": self.rows_written,
+            "bad_rows": self.bad_rows,
+            "duration_ms": duration_ms,
+            "lock_wait_ms": waited_ms,
+            **more,
+        }
+        if org_id is not None:
+            stats["org_id"] = str(org_id)
+        if self.failed_orgs:
+            stats["failed_organizations"] = self.failed_orgs
+        return stats
+
     error: str | None = None  # a partial run's cause, for job_runs.error
 
 
@@ -320,18 +343,8 @@ def run_one(
             ctx = JobContext(conn, target, org_id, run_id, trigger, settings, spec.name)
             outcome = fn(ctx)
             duration_ms = round((time.perf_counter() - started) * 1000)
-            status = "partial" if outcome.failed_orgs else "succeeded"
-            stats = {
-                **outcome.stats,
-                "rows_written": outcome.rows_written,
-                "bad_rows": outcome.bad_rows,
-                "duration_ms": duration_ms,
-                "lock_wait_ms": waited_ms,
-            }
-            if org_id is not None:
-                stats["org_id"] = str(org_id)
-            if outcome.failed_orgs:
-                stats["failed_organizations"] = outcome.failed_orgs
+            status = outcome.status
+            stats = outcome.ledger_stats(duration_ms, waited_ms, org_id)
             ledger.close_run(conn, run_id, status, stats, outcome.error)
             conn.commit()
             if outcome.after_commit is not None:

@@ -106,21 +106,7 @@ def write_days(conn: Connection, dates: list[date], *, org_id: Any = None) -> di
     out: dict[date, DayCounts] = {}
     for row in stats:
         day = row["metric_date"]
-        counts = DayCounts(
-            metric_date=day,
-            territories_written=written.get(day, 0),
-            territories_in_scope=in_scope,
-            bookings_in_window=int(row["bookings_in_window"]),
-            counted_bookings=int(row["counted_bookings"]),
-            cancelled_bookings=int(row["cancelled_bookings"]),
-            unknown_status_bookings=int(row["unknown_status_bookings"]),
-            malformed_postcode_bookings=int(row["malformed_postcode_bookings"]),
-            no_territory_bookings=int(row["no_territory_bookings"]),
-            samples={
-                "malformed_postcodes": list(row["malformed_sample"] or []),
-                "no_territory_sectors": list(row["no_territory_sample"] or []),
-            },
-        )
+        counts = DayCounts.from_row(day, row, written=written.get(day, 0), in_scope=in_scope)
         if counts.unknown_status_bookings:
             # one look at the span serves every date: the sample is for the log only
             counts.samples["unknown_statuses"] = unknown

@@ -16,6 +16,7 @@ Set-based, two statements in the run's one transaction:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -315,6 +316,27 @@ class DayCounts:
     def bad_rows(self) -> int:
         return self.unmatched_bookings + self.unknown_status_bookings
 
+    @classmethod
+    def from_row(
+        cls, day: date, row: Mapping[Any, Any], *, written: int, in_scope: int
+    ) -> DayCounts:
+        """From a counting statement's row (one date's, or one date of a pass)."""
+        return cls(
+            metric_date=day,
+            territories_written=written,
+            territories_in_scope=in_scope,
+            bookings_in_window=int(row["bookings_in_window"]),
+            counted_bookings=int(row["counted_bookings"]),
+            cancelled_bookings=int(row["cancelled_bookings"]),
+            unknown_status_bookings=int(row["unknown_status_bookings"]),
+            malformed_postcode_bookings=int(row["malformed_postcode_bookings"]),
+            no_territory_bookings=int(row["no_territory_bookings"]),
+            samples={
+                "malformed_postcodes": list(row["malformed_sample"] or []),
+                "no_territory_sectors": list(row["no_territory_sample"] or []),
+            },
+        )
+
     def stats(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("samples")
@@ -368,20 +390,11 @@ def write_day(
         conn.execute(text(f"DROP TABLE {SUMS_TABLE}"))
     if row["overflow"]:  # nothing was written: count again, one FILTER per status class
         row = write(packed=False, sums_table=False)
-    counts = DayCounts(
-        metric_date=day,
-        territories_written=int(row["territories_written"]),
-        territories_in_scope=int(row["territories_in_scope"]),
-        bookings_in_window=int(row["bookings_in_window"]),
-        counted_bookings=int(row["counted_bookings"]),
-        cancelled_bookings=int(row["cancelled_bookings"]),
-        unknown_status_bookings=int(row["unknown_status_bookings"]),
-        malformed_postcode_bookings=int(row["malformed_postcode_bookings"]),
-        no_territory_bookings=int(row["no_territory_bookings"]),
-        samples={
-            "malformed_postcodes": list(row["malformed_sample"] or []),
-            "no_territory_sectors": list(row["no_territory_sample"] or []),
-        },
+    counts = DayCounts.from_row(
+        day,
+        row,
+        written=int(row["territories_written"]),
+        in_scope=int(row["territories_in_scope"]),
     )
     if counts.unknown_status_bookings:
         b_filter = "AND b.org_id = :org_id" if org_id else ""
