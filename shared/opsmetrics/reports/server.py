@@ -169,6 +169,9 @@ def _gunicorn(app: flask.Flask, host: str, port: int) -> Any:
                 "limit_request_field_size": REQUEST_LINE_BYTES,
                 "loglevel": "error",
                 "timeout": 0,  # requests bound their own time (http_runs, statement timeouts)
+                # Ctrl-C or SIGTERM: requests get this long to finish (gunicorn's 30 s felt
+                # like a hang at a terminal; every request here is bounded well below it).
+                "graceful_timeout": 5,
             }.items():
                 self.cfg.set(key, value)
 
