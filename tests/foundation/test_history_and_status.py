@@ -175,7 +175,7 @@ def test_status_closes_the_abandoned_run_and_keeps_the_live_one(live_weekly: Eng
         rows = conn.execute(
             text(
                 "SELECT job, status, error, finished_at IS NOT NULL AS done FROM job_runs"
-                " WHERE target_date = '2026-11-22' AND job <> :daily ORDER BY job"
+                " WHERE target_date = '2026-11-22' AND job <> :daily ORDER BY job, status"
             ),
             {"daily": DAILY},
         ).all()
