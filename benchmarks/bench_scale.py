@@ -41,9 +41,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_territory import FLOOR_SQL, _timed_in_rollback, _vacuum
+from bench_territory import FLOOR_SQL, _timed_in_rollback
 from bench_trends import FLOOR_QUERIES
-from scale_data import ANCHOR, SPECS, ensure
+from scale_data import ANCHOR, SPECS, _vacuum_analyze, ensure
 from sqlalchemy import Engine, event, text
 
 from opsmetrics import batch, runs
@@ -122,22 +122,7 @@ def clear(engine: Engine, job: str, dates: list[date]) -> None:
             {"first": dates[0], "last": dates[-1]},
         )
         conn.execute(text("DELETE FROM job_runs WHERE job = :job"), {"job": job})
-    _vacuum_table(engine, table)
-
-
-def _vacuum_table(engine: Engine, table: str) -> None:
-    if table == "territory_metrics":
-        _vacuum(engine)
-        return
-    with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        raw.rollback()
-        raw.autocommit = True
-        try:
-            raw.cursor().execute(f"VACUUM {table}")
-        finally:
-            raw.autocommit = False
+    _vacuum_analyze(engine, table)  # VACUUM <table>
 
 
 def time_job(engine: Engine, settings: Settings, job: str, dates: list[date]) -> float:

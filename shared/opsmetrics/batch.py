@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
@@ -49,7 +48,7 @@ from opsmetrics.runs import (
     record_failure,
     rollback_quietly,
     run_one,
-    statement_lock_ms,
+    take_locks,
 )
 
 # Dates per pass: a month. Measured at UK scale (docs/scaling.md): a pass of 30 territory dates
@@ -316,25 +315,12 @@ def _forget(engine: Engine, run_ids: list[uuid.UUID]) -> None:
 def _acquire_locks(conn: Connection, job: str, dates: list[date], settings: Settings) -> None:
     """Every (job, date) lock of the chunk, oldest first (the order every batch takes them in,
     so two batches never wait on each other in a cycle), each wait bounded by lock_timeout."""
-    conn.execute(
-        text("SELECT set_config('lock_timeout', :ms, true)"),
-        {"ms": str(settings.lock_wait_s * 1000 or 1)},
-    )
     key = LOCK_KEY_SQL.format(job=":job", day="d.day")
-    try:
-        conn.execute(
-            text(
-                f"SELECT count(pg_advisory_xact_lock({key})) FROM ("
-                " SELECT day FROM unnest(CAST(:days AS date[])) AS x(day) ORDER BY day"
-                " OFFSET 0) d"
-            ),
-            {"job": job, "days": [d.isoformat() for d in dates]},
-        )
-    except (OperationalError, DBAPIError) as exc:
-        if "lock timeout" in str(exc).lower() or "55P03" in str(exc):
-            raise JobAlreadyRunning(f"{job}: a date of the batch is running elsewhere") from None
-        raise
-    conn.execute(
-        text("SELECT set_config('lock_timeout', :ms, true)"),
-        {"ms": str(statement_lock_ms(settings))},
+    take_locks(
+        conn,
+        settings,
+        f"SELECT count(pg_advisory_xact_lock({key})) FROM ("
+        " SELECT day FROM unnest(CAST(:days AS date[])) AS x(day) ORDER BY day OFFSET 0) d",
+        {"job": job, "days": [d.isoformat() for d in dates]},
+        busy=f"{job}: a date of the batch is running elsewhere",
     )

@@ -100,20 +100,18 @@ def one_line(exc: BaseException) -> str:
     a lost connection as such, anything else as its type and first line. Never a driver's raw
     dictionary (pg8000 puts the server's fields in one) nor a traceback; at most 500 characters.
     """
-    for cause in _causes(exc):
-        fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
-        if fields and isinstance(fields.get("M"), str):
-            code = fields.get("C")
-            name = SQLSTATE_NAMES.get(str(code))
-            label = f" {code} {name}" if name else f" {code}" if code else ""
-            return _first_line(f"database error{label}: {fields['M']}")
-    for cause in _causes(exc):
+    code, message = sqlstate(exc)
+    if message is not None:
+        name = SQLSTATE_NAMES.get(str(code))
+        label = f" {code} {name}" if name else f" {code}" if code else ""
+        return _first_line(f"database error{label}: {message}")
+    for cause in causes(exc):
         if isinstance(cause, TimeoutError):
             # The socket's read timeout: the server or the path to it went silent.
             return "database connection lost: no answer from the server within the read timeout"
         if isinstance(cause, ConnectionError):
             return _first_line(f"database connection lost: {type(cause).__name__}: {cause}")
-    for cause in _causes(exc):
+    for cause in causes(exc):
         if type(cause).__name__ == "InterfaceError" and str(cause) == "network error":
             # pg8000's word for a socket that ended: the server or the path to it closed it.
             return "database connection lost: the connection was closed"
@@ -122,7 +120,7 @@ def one_line(exc: BaseException) -> str:
 
 def sqlstate(exc: BaseException) -> tuple[str | None, str | None]:
     """The SQLSTATE and message of the server's error inside exc, or (None, None)."""
-    for cause in _causes(exc):
+    for cause in causes(exc):
         fields = cause.args[0] if cause.args and isinstance(cause.args[0], dict) else None
         if fields and isinstance(fields.get("M"), str):
             code = fields.get("C")
@@ -131,12 +129,8 @@ def sqlstate(exc: BaseException) -> tuple[str | None, str | None]:
 
 
 def causes(exc: BaseException) -> list[BaseException]:
-    """exc and every exception behind it (SQLAlchemy's `orig`, causes, contexts)."""
-    return _causes(exc)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """exc, the driver's exception SQLAlchemy wraps (`orig`), and their causes, in that order."""
+    """exc, the driver's exception SQLAlchemy wraps (`orig`), and their causes and contexts, in
+    that order."""
     found: list[BaseException] = []
     todo: list[BaseException | None] = [exc]
     while todo:

@@ -27,12 +27,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
 from opsmetrics.db import driver_connection, fatal_error, ledger_engine, read_timeout
-from opsmetrics.errors import BadRequest, JobAlreadyRunning, interrupted, one_line
+from opsmetrics.errors import BadRequest, JobAlreadyRunning, interrupted, one_line, sqlstate
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
 
 TRIGGERS = ("schedule", "manual", "http", "backfill")
@@ -484,28 +484,33 @@ def bound_session(conn: Connection, settings: Settings) -> None:
 
 
 def _acquire_lock(conn: Connection, job: str, target: date | None, settings: Settings) -> None:
-    """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY). Waits at most
-    settings.lock_wait_s (0: not at all), then JobAlreadyRunning."""
-    wait_s = settings.lock_wait_s
+    """The (job, date) lock; with no date, the whole job's (ledger.JOB_LOCK_DAY)."""
+    what = f"for {target}" if target else "(another date of it, whose run rewrites later dates)"
+    waited = f" (waited {settings.lock_wait_s}s)" if settings.lock_wait_s else ""
+    take_locks(
+        conn,
+        settings,
+        f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})",
+        {"job": job, "day": target or ledger.JOB_LOCK_DAY},
+        busy=f"{job} {what} is already running elsewhere{waited}; try again when it has finished",
+    )
+
+
+def take_locks(
+    conn: Connection, settings: Settings, statement: str, params: dict[str, Any], *, busy: str
+) -> None:
+    """Run `statement` (it takes a run's advisory locks), waiting at most settings.lock_wait_s
+    (0: not at all), else JobAlreadyRunning(busy); then every later statement of the job waits
+    at most statement_lock_ms for a lock."""
     conn.execute(
-        text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": str(wait_s * 1000 or 1)}
+        text("SELECT set_config('lock_timeout', :ms, true)"),
+        {"ms": str(settings.lock_wait_s * 1000 or 1)},
     )
     try:
-        conn.execute(
-            text(f"SELECT pg_advisory_xact_lock({LOCK_KEY_SQL.format(job=':job', day=':day')})"),
-            {"job": job, "day": target or ledger.JOB_LOCK_DAY},
-        )
-    except (OperationalError, DBAPIError) as exc:
-        if "lock timeout" in str(exc).lower() or "55P03" in str(exc):
-            what = (
-                f"for {target}"
-                if target
-                else "(another date of it, whose run rewrites later dates)"
-            )
-            waited = f" (waited {wait_s}s)" if wait_s else ""
-            raise JobAlreadyRunning(
-                f"{job} {what} is already running elsewhere{waited}; try again when it has finished"
-            ) from None
+        conn.execute(text(statement), params)
+    except DBAPIError as exc:
+        if sqlstate(exc)[0] == "55P03":  # lock_not_available: lock_timeout ran out
+            raise JobAlreadyRunning(busy) from None
         raise
     conn.execute(
         text("SELECT set_config('lock_timeout', :ms, true)"),
