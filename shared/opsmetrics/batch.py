@@ -14,7 +14,7 @@ one transaction on one connection:
 
 Failure: when anything in the chunk fails (a statement, a lock that is busy, a date on which
 every organization failed), the chunk's transaction rolls back, so none of its outputs are
-written, and its dates are run again one by one through runs.run_one, reusing their ledger rows.
+written, and its dates are run again one by one through run_one, reusing their ledger rows.
 That is exactly the sequence of separate runs: the dates before the failing one are committed,
 the failing one is `failed` with its own cause, and the dates after it are not run (`skipped`):
 the `running` rows the chunk opened for them are removed, so the ledger holds what separate runs
@@ -29,7 +29,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, Engine, text
@@ -38,18 +37,11 @@ from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
 from opsmetrics.db import ledger_engine, read_timeout
 from opsmetrics.errors import JobAlreadyRunning, interrupted, one_line
+from opsmetrics.job_context import BatchContext, BatchFunction, JobFunction
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest
-from opsmetrics.runs import (
-    DateRun,
-    JobFunction,
-    JobOutcome,
-    _emit_metrics,
-    bound_session,
-    record_failure,
-    rollback_quietly,
-    run_one,
-    take_locks,
-)
+from opsmetrics.one_date import emit_metrics, run_one
+from opsmetrics.run_results import DateRun
+from opsmetrics.run_session import bound_session, record_failure, rollback_quietly, take_locks
 
 # Dates per pass: a month. Measured at UK scale (docs/scaling.md): a pass of 30 territory dates
 # costs 0.42 s a date, one of 90 dates 0.57 s a date (its 96 days of per-day sums no longer fit
@@ -58,22 +50,6 @@ MAX_DATES = 31
 # Dates further apart than a territory window start a new chunk: a pass reads every day between
 # its first and last date, so a catch-up of two distant dates is two small passes, not one big.
 MAX_GAP_DAYS = 7
-
-
-@dataclass
-class BatchContext:
-    """What a batch function receives. `conn` is inside the chunk's transaction."""
-
-    conn: Connection
-    dates: list[date]  # ascending
-    org_id: uuid.UUID | None
-    run_ids: dict[date, uuid.UUID]
-    trigger: str
-    settings: Settings
-    job: str
-
-
-BatchFunction = Callable[[BatchContext], dict[date, JobOutcome]]
 
 
 def _territory() -> tuple[JobFunction, BatchFunction]:
@@ -197,7 +173,7 @@ def run_chunk(
     with engine.connect() as conn, read_timeout(conn, settings.read_timeout_s):
         conn.begin()
         try:
-            # As run_one: the session's limits before the lock wait (runs.bound_session).
+            # As run_one: the session's limits before the lock wait (bound_session).
             bound_session(conn, settings)
             _acquire_locks(conn, spec.name, chunk, settings)
         except JobAlreadyRunning:
@@ -260,7 +236,7 @@ def run_chunk(
                 "stats": result.stats,
             },
         )
-        _emit_metrics(spec.name, result.status, result.stats, outcomes[d])
+        emit_metrics(spec.name, result.status, result.stats, outcomes[d])
     return results
 
 

@@ -316,10 +316,10 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from opsmetrics.orgs import check_org_exists, parse_org_id
     from opsmetrics.reports.model import ReportParams
     from opsmetrics.reports.registry import build
     from opsmetrics.reports.render import render
-    from opsmetrics.runs import check_org_exists, parse_org_id
 
     _refuse_unused_options(args)
     engine = _engine(args)

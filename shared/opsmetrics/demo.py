@@ -23,6 +23,7 @@ from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
 from opsmetrics.reports.render import render
 from opsmetrics.run_report import duration
+from opsmetrics.run_results import RunSummary
 
 DEMO_DB = "opsmetrics_demo"
 WEEKS = 4  # enough consecutive Sundays for a territory to reach "3+ weeks overloaded"
@@ -93,7 +94,7 @@ def demo_engine(settings: Settings) -> Engine:
     return build_engine(embedded.url(pgdata, DEMO_DB), settings)
 
 
-def _run(engine: Engine, settings: Settings, job: str, dates: list[date]) -> runs.RunSummary:
+def _run(engine: Engine, settings: Settings, job: str, dates: list[date]) -> RunSummary:
     started = time.perf_counter()
     trigger = "backfill" if len(dates) > 1 else "manual"
     summary = runs.run(job, dates, trigger=trigger, engine=engine, settings=settings)

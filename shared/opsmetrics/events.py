@@ -98,7 +98,7 @@ def _scheduled(job: str, tick: datetime, today: date) -> JobRequest:
 
 
 def _manual(job: str, event: Mapping[str, Any], keys: frozenset[str], today: date) -> JobRequest:
-    from opsmetrics.runs import parse_org_id
+    from opsmetrics.orgs import parse_org_id
 
     org = event.get("org")
     org_id = None

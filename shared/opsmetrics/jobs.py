@@ -18,7 +18,7 @@ from opsmetrics.dates import SUNDAY, day_before, days, latest_sunday_before
 from opsmetrics.errors import BadRequest
 
 if TYPE_CHECKING:
-    from opsmetrics.runs import JobFunction
+    from opsmetrics.job_context import JobFunction
 
 Cadence = Literal["daily", "weekly"]
 

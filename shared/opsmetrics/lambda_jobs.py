@@ -25,7 +25,7 @@ from opsmetrics.observability import logger, metrics
 
 if TYPE_CHECKING:
     from opsmetrics.events import JobRequest
-    from opsmetrics.runs import RunSummary
+    from opsmetrics.run_results import RunSummary
 
 
 class JobFailed(OpsmetricsError):

@@ -50,7 +50,7 @@ def add_commands(
 def cmd_runs(args: argparse.Namespace) -> int:
     from opsmetrics import cli, history
     from opsmetrics.ledger_views import render_runs
-    from opsmetrics.runs import check_org_exists
+    from opsmetrics.orgs import check_org_exists
 
     # Checked before connecting: a bad filter is exit 2 even without a database.
     wanted = history.run_filter(
@@ -75,7 +75,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from opsmetrics import cli, freshness
     from opsmetrics.config import Settings
     from opsmetrics.ledger_views import render_status
-    from opsmetrics.runs import check_org_exists, parse_org_id
+    from opsmetrics.orgs import check_org_exists, parse_org_id
 
     org = parse_org_id(args.org)
     engine = cli._engine(args)

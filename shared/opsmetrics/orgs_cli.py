@@ -93,7 +93,7 @@ def check_token_org(args: argparse.Namespace) -> None:
     except ValueError:
         raise BadRequest(f"organization id must be a UUID, got {args.org!r}") from None
     from opsmetrics import cli
-    from opsmetrics.runs import org_exists
+    from opsmetrics.orgs import org_exists
 
     try:
         known = org_exists(cli._engine(args), org)

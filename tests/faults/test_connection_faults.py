@@ -16,7 +16,8 @@ from opsmetrics import db as dbmod
 from opsmetrics import freshness, runs
 from opsmetrics.config import Settings
 from opsmetrics.ledger import ABANDONED
-from opsmetrics.runs import FAILURE_RECORD_BACKOFF_S
+from opsmetrics.run_results import RunSummary
+from opsmetrics.run_session import FAILURE_RECORD_BACKOFF_S
 from tests.faults.conftest import (
     JOB,
     PATIENCE_S,
@@ -42,10 +43,10 @@ def proxied(fault_settings: Settings) -> Iterator[Engine]:
 
 def _faulted_run(
     db: Engine, engine: Engine, settings: Settings, fault: Callable[[int], None]
-) -> tuple[runs.RunSummary, float]:
+) -> tuple[RunSummary, float]:
     """Run D through `engine`; once it waits at the gate, inject `fault(pid of its session)`.
     Returns the summary and the seconds from the fault to the run's end."""
-    done: list[runs.RunSummary] = []
+    done: list[RunSummary] = []
     worker = threading.Thread(
         target=lambda: done.append(
             runs.run(JOB, [D], trigger="manual", engine=engine, settings=settings)
@@ -68,7 +69,7 @@ def _rerun_succeeds(db: Engine, scene: Scene) -> None:
     assert outputs(db) != scene.before
 
 
-def _check_failed(db: Engine, scene: Scene, summary: runs.RunSummary, line: str) -> None:
+def _check_failed(db: Engine, scene: Scene, summary: RunSummary, line: str) -> None:
     [outcome] = summary.runs
     assert outcome.status == "failed"
     assert outcome.error is not None and outcome.error.startswith(line), outcome.error
@@ -185,7 +186,7 @@ def test_a_cut_during_the_trend_batch_write_names_the_cut(
     with db.begin() as conn:
         trends.insert_classifications(conn, [trends.classification(orgs.small)])
     before = outputs(db, "communication_trends")
-    done: list[runs.RunSummary] = []
+    done: list[RunSummary] = []
     worker = threading.Thread(
         target=lambda: done.append(
             runs.run(job, [trends.D], trigger="manual", engine=proxied, settings=fault_settings)

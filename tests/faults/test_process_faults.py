@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from opsmetrics.ledger import ABANDONED
-from opsmetrics.runs import CLIENT_CHECK_MS
+from opsmetrics.run_session import CLIENT_CHECK_MS
 from tests.factories import holding_run_lock
 from tests.faults.conftest import (
     JOB,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
+from opsmetrics.job_context import AfterCommit, JobContext, JobOutcome
 
 SCRATCH = (
     "CREATE TABLE IF NOT EXISTS test_outputs (target_date date PRIMARY KEY, value int NOT NULL)"

@@ -17,6 +17,7 @@ from opsmetrics.cli import EXIT_BAD_REQUEST, main
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest
 from opsmetrics.events import parse_event
+from opsmetrics.job_context import JobFunction
 from tests.factories import insert_rows, org
 from tests.factories import job_runs as _ledger
 from tests.foundation.sample_jobs import SCRATCH
@@ -199,7 +200,7 @@ def test_weekly_due_dates_are_sundays(db: Engine) -> None:
 def scratch_job(monkeypatch: pytest.MonkeyPatch, db_env: Engine) -> Iterator[Engine]:
     """DAILY's function replaced by the stand-in that writes test_outputs."""
 
-    def load() -> runs.JobFunction:
+    def load() -> JobFunction:
         from tests.foundation.sample_jobs import write_job
 
         return write_job
@@ -258,7 +259,7 @@ def test_a_scheduled_tick_catches_up_and_stops_at_a_failed_date(
         insert_rows(conn, "job_runs", [_row(DAILY, date(2026, 11, 15))])
     monkeypatch.setenv("OPSMETRICS_CATCHUP_DAYS", "3")
 
-    def load() -> runs.JobFunction:
+    def load() -> JobFunction:
         from tests.foundation.sample_jobs import fails_on_the_17th
 
         return fails_on_the_17th

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine
 
 from opsmetrics import jobs as jobs_
-from opsmetrics import runs
 from opsmetrics.cli import main
+from opsmetrics.job_context import JobContext, JobFunction, JobOutcome
 from tests.factories import insert_rows, org
 from tests.foundation.test_operator_messages import ROOT
 from tests.foundation.test_runs import jobs  # noqa: F401 (the stand-in jobs fixture)
@@ -24,14 +24,14 @@ from tests.foundation.test_runs import jobs  # noqa: F401 (the stand-in jobs fix
 SUMMARY = re.compile(r"^(\d+) dates: (.+), ([\d,]+) bad rows, [\d.]+ (ms|s)$")
 
 
-def interrupts_on_the_3rd(ctx: runs.JobContext) -> runs.JobOutcome:
+def interrupts_on_the_3rd(ctx: JobContext) -> JobOutcome:
     if ctx.target_date.day == 3:
         raise KeyboardInterrupt
-    return runs.JobOutcome(stats={}, rows_written=0, bad_rows=2)
+    return JobOutcome(stats={}, rows_written=0, bad_rows=2)
 
 
-def _register(monkeypatch: pytest.MonkeyPatch, name: str, fn: runs.JobFunction) -> None:
-    load: Callable[[], runs.JobFunction] = lambda: fn  # noqa: E731
+def _register(monkeypatch: pytest.MonkeyPatch, name: str, fn: JobFunction) -> None:
+    load: Callable[[], JobFunction] = lambda: fn  # noqa: E731
     spec = jobs_.Job(name, "daily", "test", "", "", load)
     monkeypatch.setitem(jobs_.JOBS, name, spec)
 

@@ -16,6 +16,8 @@ from opsmetrics import jobs as jobs_
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, JobAlreadyRunning
+from opsmetrics.job_context import JobFunction
+from opsmetrics.one_date import run_one
 from tests.factories import job_runs as _ledger
 from tests.factories import org
 from tests.foundation.sample_jobs import SCRATCH
@@ -23,11 +25,11 @@ from tests.foundation.sample_jobs import SCRATCH
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
 
-def _loader(name: str) -> Callable[[], runs.JobFunction]:
-    def load() -> runs.JobFunction:
+def _loader(name: str) -> Callable[[], JobFunction]:
+    def load() -> JobFunction:
         from tests.foundation import sample_jobs
 
-        fn: runs.JobFunction = getattr(sample_jobs, name)
+        fn: JobFunction = getattr(sample_jobs, name)
         return fn
 
     return load
@@ -87,7 +89,7 @@ def test_a_failed_run_rolls_back_and_records_one_line(jobs: Engine, settings: Se
     # failing_job overwrites D1's row with -1 before raising: the rollback must undo it.
     monkey_spec = replace(jobs_.JOBS["test-fail"], name="test-write")
     fn = monkey_spec.load()
-    out = runs.run_one(
+    out = run_one(
         monkey_spec, fn, D1, trigger="manual", engine=jobs, settings=settings, org_id=None
     )
     assert out.status == "failed"

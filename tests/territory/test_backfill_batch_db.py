@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import batch, runs
 from opsmetrics.config import Settings
+from opsmetrics.run_results import RunSummary
 from opsmetrics.territory import daily
 from tests.batch_checks import ledger_by_date, runs_per_date, table_digest
 from tests.factories import refusing_writes
@@ -88,7 +89,7 @@ def _one_by_one(engine: Engine, settings: Settings, dates: list[date], **kw: Any
         assert summary.ok and "batch" not in summary.runs[0].stats
 
 
-def _batched(engine: Engine, settings: Settings, dates: list[date], **kw: Any) -> runs.RunSummary:
+def _batched(engine: Engine, settings: Settings, dates: list[date], **kw: Any) -> RunSummary:
     summary = runs.run(JOB, dates, trigger="backfill", engine=engine, settings=settings, **kw)
     assert summary.ok
     assert all(r.stats["batch"]["dates"] == len(dates) for r in summary.runs)  # one pass

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from opsmetrics import runs
 from opsmetrics.config import Settings
+from opsmetrics.run_results import RunSummary
 from opsmetrics.territory import daily
 from opsmetrics.territory.rules import KNOWN_STATUSES
 from tests.factories import org
@@ -106,7 +106,7 @@ def test_a_daily_run_waits_for_the_weekly_catch_up_of_its_date(
 ) -> None:
     """The weekly job's catch-up has inserted D's rows but not committed: the daily run must not
     decide 'no rows yet' (its plain INSERT would then hit them); it waits, then updates them."""
-    results: list[runs.RunSummary] = []
+    results: list[RunSummary] = []
     with db.connect() as weekly:
         weekly.begin()
         caught_up = daily.write_day(weekly, D, only_missing=True)

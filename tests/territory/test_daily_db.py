@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from opsmetrics import runs
 from opsmetrics.config import Settings
 from opsmetrics.errors import JobAlreadyRunning
+from opsmetrics.run_results import RunSummary
 from opsmetrics.territory import daily
 from tests.factories import job_runs as ledger
 from tests.territory.fixture import D, World, bookings, build_world, count, day, metrics
@@ -27,7 +28,7 @@ def world(db: Engine) -> World:
     return build_world(db)
 
 
-def run_daily(engine: Engine, settings: Settings, **kw: object) -> runs.RunSummary:
+def run_daily(engine: Engine, settings: Settings, **kw: object) -> RunSummary:
     return runs.run(JOB, [D], trigger="manual", engine=engine, settings=settings, **kw)  # type: ignore[arg-type]
 
 
@@ -224,7 +225,7 @@ def test_concurrent_runs_of_one_date_take_turns(
     world: World, settings: Settings, db: Engine
 ) -> None:
     """A second run of the same date waits for the first, then runs; no 'running' row is left."""
-    results: list[runs.RunSummary] = []
+    results: list[RunSummary] = []
     with db.connect() as blocker:
         blocker.begin()
         # Hold the output table so the first run stops inside its INSERT, holding its lock.

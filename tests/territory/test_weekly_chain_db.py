@@ -19,6 +19,8 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
+from opsmetrics.job_context import JobContext, JobOutcome
+from opsmetrics.run_results import RunSummary
 from opsmetrics.territory import streaks
 from tests.factories import cancel_week, insert_rows, org
 from tests.factories import job_runs as ledger
@@ -43,7 +45,7 @@ def chain(db: Engine) -> dict[str, uuid.UUID]:
     return {"org": a, "H": h, "K": k}
 
 
-def weekly(engine: Engine, settings: Settings, dates: list[date]) -> runs.RunSummary:
+def weekly(engine: Engine, settings: Settings, dates: list[date]) -> RunSummary:
     return runs.run(JOB, dates, trigger="manual", engine=engine, settings=settings)
 
 
@@ -135,7 +137,7 @@ def test_a_failed_earlier_week_stops_the_later_one(
 
     real = weekly_job.compute
 
-    def broken_on_s2(ctx: runs.JobContext) -> runs.JobOutcome:
+    def broken_on_s2(ctx: JobContext) -> JobOutcome:
         if ctx.target_date == S2:
             raise RuntimeError("S2 broke")
         return real(ctx)

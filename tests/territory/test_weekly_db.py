@@ -31,6 +31,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
+from opsmetrics.run_results import RunSummary
 from opsmetrics.territory import alerts
 from tests.factories import cancel_week, org
 from tests.factories import job_runs as ledger
@@ -84,7 +85,7 @@ def weeks(db: Engine) -> Weeks:
     return build_weeks(db)
 
 
-def run_weekly(engine: Engine, settings: Settings, dates: list[date], **kw: Any) -> runs.RunSummary:
+def run_weekly(engine: Engine, settings: Settings, dates: list[date], **kw: Any) -> RunSummary:
     return runs.run(JOB, dates, trigger="manual", engine=engine, settings=settings, **kw)
 
 

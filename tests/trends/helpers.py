@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import runs
 from opsmetrics.config import Settings
+from opsmetrics.run_results import RunSummary
 
 JOB = "daily-trend-aggregation"
 FIGURES = (
@@ -45,5 +46,5 @@ def run_day(
     day: date,
     org_id: uuid.UUID | None = None,
     trigger: str = "manual",
-) -> runs.RunSummary:
+) -> RunSummary:
     return runs.run(JOB, [day], trigger=trigger, engine=engine, settings=settings, org_id=org_id)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics import batch, runs
 from opsmetrics.config import Settings
+from opsmetrics.run_results import RunSummary
 from tests.batch_checks import ledger_by_date, runs_per_date, table_digest
 from tests.factories import insert_rows, refusing_writes
 from tests.trends import fixture as fx
@@ -118,7 +119,7 @@ def _separately(engine: Engine, settings: Settings, dates: list[date]) -> None:
             break
 
 
-def _together(engine: Engine, settings: Settings, dates: list[date]) -> runs.RunSummary:
+def _together(engine: Engine, settings: Settings, dates: list[date]) -> RunSummary:
     return runs.run(JOB, dates, trigger="backfill", engine=engine, settings=settings)
 
 

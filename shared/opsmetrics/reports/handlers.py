@@ -146,7 +146,7 @@ def _read(name: str, params: ReportParams, services: Services) -> Report:
 
 
 def _check_org_known(engine: Engine, org_id: uuid.UUID) -> None:
-    from opsmetrics.runs import org_exists
+    from opsmetrics.orgs import org_exists
 
     if not org_exists(engine, org_id):
         raise Forbidden(f"organization {org_id} (from the token) is not known here")

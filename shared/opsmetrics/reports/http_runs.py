@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from opsmetrics.ledger import RunRequest
-    from opsmetrics.runs import RunSummary
+    from opsmetrics.run_results import RunSummary
 
 RUN_BUDGET_S = 25
 MIN_TIME_LEFT_S = 10

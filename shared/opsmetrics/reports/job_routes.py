@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from opsmetrics.reports.routes import Call, Services
-    from opsmetrics.runs import RunSummary
+    from opsmetrics.run_results import RunSummary
 
 
 def _job_names() -> tuple[str, ...]:
@@ -159,7 +159,7 @@ def run_job(call: Call, services: Services) -> Response:
 def _scope(call: Call, engine: Engine) -> uuid.UUID | None:
     """The organization whose runs the caller sees and runs (None: every organization)."""
     from opsmetrics.history import parse_uuid
-    from opsmetrics.runs import check_org_exists, org_exists
+    from opsmetrics.orgs import check_org_exists, org_exists
 
     assert call.identity is not None, "job routes always have an identity"
     mine = call.identity.org_id

@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.batch import BatchContext
-from opsmetrics.runs import JobOutcome
+from opsmetrics.job_context import BatchContext, JobOutcome
 from opsmetrics.territory import batch_sql, daily
 from opsmetrics.territory.daily import DayCounts, log_bad_input
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from opsmetrics.runs import JobContext, JobOutcome
+from opsmetrics.job_context import JobContext, JobOutcome
 from opsmetrics.territory.postcodes import key_sql, sector_of_key_sql
 from opsmetrics.territory.rules import (
     CANCELLED_STATUS,

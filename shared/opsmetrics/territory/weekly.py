@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from opsmetrics import ledger
-from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
+from opsmetrics.job_context import AfterCommit, JobContext, JobOutcome
 from opsmetrics.territory import alerts, streaks
 from opsmetrics.territory.daily import write_day
 from opsmetrics.territory.figures import TRIGGER_CANDIDATES, read_figures

@@ -22,10 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from opsmetrics.batch import BatchContext
 from opsmetrics.errors import one_line, sqlstate
+from opsmetrics.job_context import BatchContext, JobContext, JobOutcome
 from opsmetrics.observability import logger
-from opsmetrics.runs import JobContext, JobOutcome
 from opsmetrics.trends import sql
 
 # Organizations per savepoint: 1,000 organizations take 5 statements, and a failing batch
