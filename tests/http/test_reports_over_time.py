@@ -164,7 +164,7 @@ def test_cached_answers_are_kept_per_day(
         (NEXT_DAY + timedelta(days=1), True),
         (NEXT_DAY, False),
     ):
-        services = replace(lambda_app.SERVICES, today=functools.partial(_same, today))
-        monkeypatch.setattr(lambda_app, "SERVICES", services)
+        deps = replace(lambda_app.DEPS, today=functools.partial(_same, today))
+        monkeypatch.setattr(lambda_app, "DEPS", deps)
         body = door.call("GET", "/reports/territories", org=world.org_a).json()
         assert (body["date"], body["stale"]) == (D.isoformat(), stale)

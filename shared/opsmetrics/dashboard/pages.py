@@ -13,7 +13,7 @@ from opsmetrics.errors import NotFound
 from opsmetrics.reports.messages import Response
 
 if TYPE_CHECKING:
-    from opsmetrics.reports.routes import Call, Services
+    from opsmetrics.reports.route_model import Call, HandlerDeps
 
 _PACKAGE = "opsmetrics.dashboard"
 PAGE = "index.html"
@@ -43,11 +43,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 CACHE_CONTROL = "no-cache"
 
 
-def index(call: Call, services: Services) -> Response:
+def index(call: Call, deps: HandlerDeps) -> Response:
     return _file_response(PAGE)
 
 
-def asset(call: Call, services: Services) -> Response:
+def asset(call: Call, deps: HandlerDeps) -> Response:
     name = call.path.get("file", "")
     if name == PAGE or name not in asset_names():
         raise NotFound(f"no dashboard file {name[:60]!r}")

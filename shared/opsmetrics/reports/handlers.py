@@ -1,6 +1,6 @@
 """What each route does, framework-neutral: read a report, recompute then read, health, OpenAPI.
 
-Handlers raise the exceptions of opsmetrics.errors; routes.serve turns them into answers.
+Handlers raise the exceptions of opsmetrics.errors; routes.answer_route turns them into answers.
 The organization always comes from the caller's identity (`call.org_id`), never a parameter.
 """
 
@@ -27,14 +27,14 @@ from opsmetrics.reports.problems import RefreshFailed
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from opsmetrics.reports.routes import Call, Services
+    from opsmetrics.reports.route_model import Call, HandlerDeps
 
 VARY = "Accept, Authorization"
 
 
-def health(call: Call, services: Services) -> Response:
+def health(call: Call, deps: HandlerDeps) -> Response:
     try:
-        with services.engine().connect() as conn:
+        with deps.engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         status, body = 200, {"status": "ok", "database": "ok"}
     except Exception:
@@ -49,32 +49,19 @@ def health(call: Call, services: Services) -> Response:
     )
 
 
-def openapi(call: Call, services: Services) -> Response:
-    from opsmetrics.reports.openapi import document_json
-
-    return Response(
-        200,
-        document_json(),
-        {
-            "Content-Type": CONTENT_TYPES["json"],
-            "Cache-Control": caching.DOCUMENT_CACHE_CONTROL,
-        },
-    )
-
-
-def get_report(call: Call, services: Services) -> Response:
+def get_report(call: Call, deps: HandlerDeps) -> Response:
     """Read a report; a process reuses a rendered answer while the outputs are unchanged."""
     from opsmetrics.reports.registry import build
 
     name = _report_name(call)
-    today = services.today()
+    today = deps.today()
     params = report_params(name, call.values, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
     cache = answers()
     # `today` is part of the key: `stale` (and the default date) change with it, not only with
     # the outputs' version (the job_runs ledger, which moves with `as_of`).
     key = (call.route.path, call.org_id, fmt, today, tuple(sorted(call.values.items())))
-    with services.engine().connect() as conn:
+    with deps.engine().connect() as conn:
         version = caching.outputs_version(conn, call.org_id) if cache.enabled else ()
         kept = cache.get(key, version)
         if kept is not None:
@@ -92,25 +79,25 @@ def answers() -> caching.AnswerCache:
     return caching.AnswerCache.from_env()
 
 
-def refresh_report(call: Call, services: Services) -> Response:
+def refresh_report(call: Call, deps: HandlerDeps) -> Response:
     """Recompute the caller's organization for one date with the job's own code, then read."""
     from opsmetrics import jobs
     from opsmetrics.reports.registry import REPORT_JOBS
 
     name = _report_name(call)
     job = REPORT_JOBS[name]
-    today = services.today()
+    today = deps.today()
     try:
         target = jobs.requested_dates(job, today=today, on=call.values["date"])[0]
     except BadRequest as exc:
         raise BadRequest(f"date: {exc}") from None
-    engine = services.engine()
+    engine = deps.engine()
     _check_org_known(engine, call.org_id)
     summary = http_runs.run(
         job,
         [target],
         engine=engine,
-        settings=services.settings(),
+        settings=deps.settings(),
         org_id=call.org_id,
         today=today,
     )
@@ -124,7 +111,7 @@ def refresh_report(call: Call, services: Services) -> Response:
         )
     params = report_params(name, {**call.values, "date": target}, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
-    response = report_response(call, _read(name, params, services), caching.NO_STORE, fmt)
+    response = report_response(call, _read(name, params, deps), caching.NO_STORE, fmt)
     response.headers["X-Job-Run-Id"] = str(outcome.run_id)
     response.headers["X-Job-Status"] = outcome.status
     return response
@@ -138,10 +125,10 @@ def _report_name(call: Call) -> str:
     return call.route.report
 
 
-def _read(name: str, params: ReportParams, services: Services) -> Report:
+def _read(name: str, params: ReportParams, deps: HandlerDeps) -> Report:
     from opsmetrics.reports.registry import build
 
-    with services.engine().connect() as conn:
+    with deps.engine().connect() as conn:
         return build(conn, name, params)
 
 

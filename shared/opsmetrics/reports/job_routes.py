@@ -28,7 +28,7 @@ from opsmetrics.reports.problems import error_response
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from opsmetrics.reports.routes import Call, Services
+    from opsmetrics.reports.route_model import Call, HandlerDeps
     from opsmetrics.run_results import RunSummary
 
 
@@ -73,23 +73,23 @@ RUN_QUERY = (
 )
 
 
-def get_status(call: Call, services: Services) -> Response:
+def get_status(call: Call, deps: HandlerDeps) -> Response:
     from opsmetrics import freshness
     from opsmetrics.ledger_views import to_json
 
-    engine = services.engine()
+    engine = deps.engine()
     org = _scope(call, engine)
     found = freshness.status(
         engine,
-        today=services.today(),
-        horizon_days=services.settings().catchup_days,
+        today=deps.today(),
+        horizon_days=deps.settings().catchup_days,
         org_id=org,
     )
     # 200 whether healthy or not: the read worked; `healthy` in the body is the verdict.
     return _answer(to_json(found, compact=True), "json")
 
 
-def list_runs(call: Call, services: Services) -> Response:
+def list_runs(call: Call, deps: HandlerDeps) -> Response:
     from opsmetrics import history
     from opsmetrics.ledger_views import runs_csv, to_json
 
@@ -102,7 +102,7 @@ def list_runs(call: Call, services: Services) -> Response:
         request_id=v["request"],
         limit=v["limit"],
     )
-    engine = services.engine()
+    engine = deps.engine()
     wanted = replace(wanted, org_id=_scope(call, engine))
     with engine.connect() as conn:
         page = history.list_runs(conn, wanted)
@@ -111,7 +111,7 @@ def list_runs(call: Call, services: Services) -> Response:
     return _answer(body, fmt)
 
 
-def run_job(call: Call, services: Services) -> Response:
+def run_job(call: Call, deps: HandlerDeps) -> Response:
     from opsmetrics import jobs
     from opsmetrics.ledger import RequestKind, RunRequest
 
@@ -121,7 +121,7 @@ def run_job(call: Call, services: Services) -> Response:
     v = call.values
     if v["catch_up"] and (v["date"] or v["from"] or v["to"]):
         raise BadRequest("catch_up runs the due dates and the usual target: give no date or range")
-    today = services.today()
+    today = deps.today()
     dates = jobs.requested_dates(
         name,
         today=today,
@@ -130,7 +130,7 @@ def run_job(call: Call, services: Services) -> Response:
         end=v["to"],
         max_dates=jobs.MAX_REQUEST_DAYS,
     )
-    engine = services.engine()
+    engine = deps.engine()
     org = _scope(call, engine)
     kind: RequestKind = "catch-up" if v["catch_up"] else ("backfill" if v["from"] else "single")
     request = RunRequest(kind)
@@ -139,7 +139,7 @@ def run_job(call: Call, services: Services) -> Response:
             name,
             dates,
             engine=engine,
-            settings=services.settings(),
+            settings=deps.settings(),
             org_id=org,
             catch_up=v["catch_up"],
             request=request,

@@ -23,7 +23,8 @@ from opsmetrics.observability import logger
 from opsmetrics.reports.auth import identity_from_claims
 from opsmetrics.reports.messages import Identity, Request, Response, lower_headers
 from opsmetrics.reports.problems import MissingToken, error_response
-from opsmetrics.reports.routes import ROUTES, Route, Services, dispatch, serve
+from opsmetrics.reports.route_model import HandlerDeps, Route
+from opsmetrics.reports.routes import ROUTES, answer_route, dispatch
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -45,7 +46,7 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-SERVICES = Services(engine=_engine, settings=_settings, today=lambda: datetime.now(UTC).date())
+DEPS = HandlerDeps(engine=_engine, settings=_settings, today=lambda: datetime.now(UTC).date())
 
 app = APIGatewayHttpResolver()
 # Lambda refuses synchronous answers over 6 MB, headers and JSON envelope included.
@@ -86,7 +87,7 @@ def _answer(response: Response) -> PowertoolsResponse[str]:
 
 def _bind(route: Route) -> Callable[..., PowertoolsResponse[str]]:
     def endpoint(**path_params: str) -> PowertoolsResponse[str]:
-        return _answer(serve(route, _request(), SERVICES, path_params))
+        return _answer(answer_route(route, _request(), DEPS, path_params))
 
     endpoint.__name__ = route.operation_id
     return endpoint
@@ -103,7 +104,7 @@ for _route in ROUTES:
 
 @app.not_found
 def _not_found(_exc: Exception) -> PowertoolsResponse[str]:
-    return _answer(dispatch(_request(), SERVICES))
+    return _answer(dispatch(_request(), DEPS))
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,22 +1,22 @@
-"""The one routing table of the reports HTTP API, and the one function that serves a request.
+"""The one routing table of the reports HTTP API, and the one function that answers a request.
 
 Both front doors (Powertools in Lambda, functions-framework elsewhere) hand a `Request` to
-`dispatch` (or, when their own router already matched, to `serve` with the route) and send back
-the `Response`. Order of checks for every route: identity and scope, then parameters, then work;
-so a caller without a token learns nothing about parameters.
+`dispatch` (or, when their own router already matched, to `answer_route` with the route) and
+send back the `Response`. Order of checks for every route: identity and scope, then parameters,
+then work; so a caller without a token learns nothing about parameters.
+
+Arrows point one way: this module imports the handlers, the parameters, the route shapes and
+the OpenAPI generator; none of them imports this module.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from functools import cache
 
 from opsmetrics.dashboard import pages
 from opsmetrics.errors import NotFound, RequestTooLong
-from opsmetrics.reports import caching, handlers, job_routes
+from opsmetrics.reports import caching, handlers, job_routes, openapi
 from opsmetrics.reports.auth import (
     JOBS_READ_SCOPE,
     JOBS_RUN_SCOPE,
@@ -25,123 +25,36 @@ from opsmetrics.reports.auth import (
     require_org,
     require_scope,
 )
-from opsmetrics.reports.messages import Identity, Request, Response
-from opsmetrics.reports.params import Param, match_path, parse_params
+from opsmetrics.reports.formats import CONTENT_TYPES
+from opsmetrics.reports.messages import Request, Response
+from opsmetrics.reports.params import match_path, parse_params
 from opsmetrics.reports.problems import MethodNotAllowed, to_response
 from opsmetrics.reports.registry import REPORT_JOBS, REPORTS
-from opsmetrics.territory.reports import DEFAULT_WEEKLY_ROWS
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from opsmetrics.config import Settings
-
-
-@dataclass(frozen=True)
-class Services:
-    """What handlers need from the outside world, supplied by each front door."""
-
-    engine: Callable[[], Engine]
-    settings: Callable[[], Settings]
-    today: Callable[[], date]
-
-
-@dataclass(frozen=True)
-class Call:
-    """One matched request: the route, the caller (None on public routes), checked parameters."""
-
-    route: Route
-    request: Request
-    identity: Identity | None
-    values: dict[str, Any]
-    path: Mapping[str, str] = field(default_factory=dict)  # path parameters ({job})
-
-    @property
-    def org_id(self) -> uuid.UUID:
-        """The caller's organization (report routes: `serve` has checked there is one)."""
-        assert self.identity is not None, "report routes always have an identity"
-        return require_org(self.identity)
-
-
-Handler = Callable[[Call, Services], Response]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    handler: Handler
-    params: tuple[Param, ...] = ()
-    scope: str | None = None  # None: public
-    report: str | None = None  # the report a report route serves
-
-
-# --- query parameters ---------------------------------------------------------------------------
-
-FORMAT = Param(
-    "format",
-    "choice",
-    "json or csv; without it the Accept header decides, else json",
-    choices=("json", "csv"),
-)
-DATE = Param(
-    "date", "date", "report date (default: the latest date with data for your organization)"
-)
-WEEK = Param(
-    "date",
-    "date",
-    "week-ending Sunday (default: the latest Sunday with data for your organization)",
-)
-REGION = Param("region", "string", "only territories of this region (any case), e.g. London")
-LIMIT = Param("limit", "integer", "territories per page", minimum=1, maximum=1000, default=100)
-CURSOR = Param("cursor", "string", "the next_cursor of the previous page")
-# Triggers and gaps are not paginated: the most urgent come first and the summary counts them all.
-# The maximum keeps an answer far below Lambda's 6 MB response limit (about 0.7 KB per trigger);
-# without a limit the report's own default applies (the command line's too).
-MOST = Param(
-    "limit",
-    "integer",
-    f"at most this many rows, most urgent first (default {DEFAULT_WEEKLY_ROWS}; the summary"
-    " counts all; truncated says if cut)",
-    minimum=1,
-    maximum=5000,
-)
-INCLUDE_LOW_VOLUME = Param(
-    "include_low_volume", "boolean", "also gaps with fewer than 10 bookings", default=False
-)
-FROM = Param(
-    "from", "date", "first day (alone: 7 days from it; neither: the latest 7 days with data)"
-)
-TO = Param("to", "date", "last day (alone: the 7 days ending on it)")
-TREND_DAY = Param("date", "date", "one day instead of a range")
-REFRESH_DATE = Param(
-    "date",
-    "date",
-    "the date to recompute (default: the job's usual target: yesterday, or for the weekly"
-    " reports the latest Sunday before today); hiring-triggers and coverage-gaps take a Sunday",
+from opsmetrics.reports.route_model import Call, HandlerDeps, Route
+from opsmetrics.reports.route_params import (
+    DATE,
+    FORMAT,
+    REFRESH_DATE,
+    REFRESH_QUERY,
+    REPORT_QUERY,
+    REPORT_SUMMARIES,
 )
 
-REPORT_QUERY: dict[str, tuple[Param, ...]] = {
-    "territories": (DATE, REGION, LIMIT, CURSOR),
-    "hiring-triggers": (WEEK, REGION, MOST),
-    "coverage-gaps": (WEEK, REGION, INCLUDE_LOW_VOLUME, MOST),
-    "trends": (FROM, TO, TREND_DAY),
-}
-# A refresh recomputes one date, then answers as the GET for that date would.
-REFRESH_QUERY: dict[str, tuple[Param, ...]] = {
-    "territories": (REFRESH_DATE, REGION, LIMIT, CURSOR),
-    "hiring-triggers": (REFRESH_DATE, REGION, MOST),
-    "coverage-gaps": (REFRESH_DATE, REGION, INCLUDE_LOW_VOLUME, MOST),
-    "trends": (REFRESH_DATE,),
-}
-REPORT_SUMMARIES = {
-    "territories": "territory summary and territory rows (paginated)",
-    "hiring-triggers": "hiring triggers grouped by region, with counts by severity",
-    "coverage-gaps": "coverage gaps, critical first then by rejection rate",
-    "trends": "the organization's daily communication trend rows",
-}
+
+@cache
+def _openapi_json() -> str:
+    return openapi.document_json(ROUTES)
+
+
+def openapi_document(call: Call, deps: HandlerDeps) -> Response:
+    return Response(
+        200,
+        _openapi_json(),
+        {
+            "Content-Type": CONTENT_TYPES["json"],
+            "Cache-Control": caching.DOCUMENT_CACHE_CONTROL,
+        },
+    )
 
 
 def _build_table() -> tuple[Route, ...]:
@@ -157,7 +70,7 @@ def _build_table() -> tuple[Route, ...]:
             pages.asset,
         ),
         Route("GET", "/health", "health", "liveness and database reachability", handlers.health),
-        Route("GET", "/openapi.json", "openapi", "this API's OpenAPI document", handlers.openapi),
+        Route("GET", "/openapi.json", "openapi", "this API's OpenAPI document", openapi_document),
     ]
     for name in REPORTS:
         slug = name.replace("-", "_")
@@ -256,7 +169,7 @@ def _check_length(request: Request) -> None:
         )
 
 
-def dispatch(request: Request, services: Services) -> Response:
+def dispatch(request: Request, deps: HandlerDeps) -> Response:
     """Find the route for a request and serve it; 404 / 405 when there is none."""
     try:
         _check_length(request)
@@ -266,13 +179,13 @@ def dispatch(request: Request, services: Services) -> Response:
     route = methods.get(request.method) if methods else None
     if route is None:
         return to_response(_no_route(request, methods))
-    return serve(route, request, services, path_params)
+    return answer_route(route, request, deps, path_params)
 
 
-def serve(
+def answer_route(
     route: Route,
     request: Request,
-    services: Services,
+    deps: HandlerDeps,
     path_params: Mapping[str, str] | None = None,
 ) -> Response:
     """Serve a request already matched to `route` (and its {parameters}, when the door's router
@@ -288,7 +201,7 @@ def serve(
         if path_params is None:
             path_params = match_path(route.path, request.path) or {}
         values = parse_params(request.query, route.params)
-        response = route.handler(Call(route, request, identity, values, path_params), services)
+        response = route.handler(Call(route, request, identity, values, path_params), deps)
     except Exception as exc:
         return to_response(exc)
     if request.method == "GET" and response.status == 200:

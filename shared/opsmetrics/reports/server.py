@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from opsmetrics.reports.auth import AuthConfig, TokenVerifier, warn_local_default
 from opsmetrics.reports.messages import Request, Response, lower_headers
-from opsmetrics.reports.routes import Services, dispatch
+from opsmetrics.reports.route_model import HandlerDeps
+from opsmetrics.reports.routes import dispatch
 
 if TYPE_CHECKING:
     import flask
@@ -78,7 +79,7 @@ def _engine() -> Engine:
     return get_engine(_settings(), allow_embedded=_state.allow_embedded)
 
 
-SERVICES = Services(engine=_engine, settings=_settings, today=lambda: datetime.now(UTC).date())
+DEPS = HandlerDeps(engine=_engine, settings=_settings, today=lambda: datetime.now(UTC).date())
 
 
 def to_request(request: flask.Request) -> Request:
@@ -107,7 +108,7 @@ def to_flask(response: Response) -> flask.Response:
 
 def reports(request: flask.Request) -> flask.Response:
     """The functions-framework HTTP target: every path of the reports API."""
-    return to_flask(dispatch(to_request(request), SERVICES))
+    return to_flask(dispatch(to_request(request), DEPS))
 
 
 def serve(host: str, port: int) -> None:
