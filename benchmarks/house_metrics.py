@@ -7,7 +7,7 @@
 Prints, for the checkout at --root:
   - the import graph of the opsmetrics package: circles (strongly connected groups of modules),
     counted once over every import and once over module-level imports only, and the imports
-    that break the layer order of tests/house/layers.py when that file exists there;
+    that climb the layer order of tests/house/layers.py (this checkout's order, for both);
   - the largest modules (lines);
   - the repeated code left in the package (`duplicates`, when that command is on PATH);
   - the cold-start import time of each Lambda handler (fresh interpreter, median of --runs,
@@ -21,7 +21,6 @@ Nothing here needs a database.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import shutil
 import statistics
@@ -30,119 +29,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-PACKAGE = "opsmetrics"
+sys.path.insert(0, str(HERE))
+# The graph reader and the layer order are the tests' own (tests/house), from this checkout,
+# applied to the sources of --root: the same yardstick for the old code and the new.
+from tests.house import imports, layers  # noqa: E402
+
+PACKAGE = imports.PACKAGE
 
 
-def module_name(path: Path, shared: Path) -> str:
-    parts = list(path.relative_to(shared).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _resolve(node: ast.ImportFrom, current: str, is_package: bool) -> str:
-    if not node.level:
-        return node.module or ""
-    base = current.split(".")
-    base = base if is_package else base[:-1]
-    base = base[: len(base) - (node.level - 1)]
-    return ".".join([*base, node.module] if node.module else base)
-
-
-def imports_of(path: Path, name: str, known: set[str]) -> dict[str, bool]:
-    """Imported package modules -> True when the import runs at module level."""
-    tree = ast.parse(path.read_text())
-    found: dict[str, bool] = {}
-    top_level = {id(n) for n in tree.body}
-    type_checking: set[int] = set()
-    for n in tree.body:
-        if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test):
-            type_checking.update(id(x) for x in ast.walk(n))
-    for node in ast.walk(tree):
-        if id(node) in type_checking:
-            continue  # for the type checker only: never runs
-        targets: list[str] = []
-        if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = _resolve(node, name, path.name == "__init__.py")
-            targets = [
-                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
-            ]
-        for t in targets:
-            while t and t not in known:
-                t = t.rpartition(".")[0]
-            if t and t != name and t.startswith(PACKAGE):
-                found[t] = found.get(t, False) or id(node) in top_level
-    return found
-
-
-def graph(shared: Path) -> dict[str, dict[str, bool]]:
-    files = {module_name(p, shared): p for p in (shared / PACKAGE).rglob("*.py")}
-    known = set(files)
-    return {m: imports_of(p, m, known) for m, p in sorted(files.items())}
-
-
-def circles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Tarjan's strongly connected components with more than one module."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in edges.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                group.append(w)
-                if w == v:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
-    sys.setrecursionlimit(10_000)
-    for v in sorted(edges):
-        if v not in index:
-            visit(v)
-    return sorted(found)
-
-
-def _without_packages(g: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
-    """A package's __init__ importing its own modules is not a circle of interest: drop
-    edges from a package to its own children (they are how Python loads packages)."""
-    return {m: {t: top for t, top in e.items() if not t.startswith(m + ".")} for m, e in g.items()}
-
-
-def layer_breaks(root: Path, g: dict[str, dict[str, bool]]) -> list[str] | None:
-    spec = root / "tests" / "house" / "layers.py"
-    if not spec.exists():
-        return None
-    sys.path.insert(0, str(root))
-    try:
-        from tests.house import layers  # type: ignore[import-not-found,unused-ignore]
-    finally:
-        sys.path.pop(0)
+def layer_breaks(g: dict[str, dict[str, bool]]) -> list[str]:
     return [f"{a} -> {b}" for a, b in layers.breaks({m: set(e) for m, e in g.items()})]
-
-
-def _names_functions_folder(package: Path, module: str) -> bool:
-    """Whether a module reaches for the repository's functions/ folder (a string "functions")."""
-    rel = module.removeprefix(PACKAGE).lstrip(".").replace(".", "/")
-    path = package / rel / "__init__.py" if (package / rel).is_dir() else package / f"{rel}.py"
-    tree = ast.parse(path.read_text())
-    return any(isinstance(n, ast.Constant) and n.value == "functions" for n in ast.walk(tree))
 
 
 def largest(shared: Path, most: int) -> list[tuple[int, str]]:
@@ -241,25 +137,27 @@ def main() -> int:
     root: Path = args.root.resolve()
     shared = root / "shared"
 
-    g = graph(shared)
-    g = _without_packages(g)
+    g = imports.graph(shared)
     every = {m: set(e) for m, e in g.items()}
     top = {m: {t for t, at_top in e.items() if at_top} for m, e in g.items()}
     print(f"checkout: {root}")
     print(f"modules: {len(g)}, imports between them: {sum(len(e) for e in every.values())}")
     for label, edges in (("every import", every), ("module-level imports", top)):
-        found = circles(edges)
+        found = imports.circles(edges)
         print(f"circles over {label}: {len(found)}")
         for c in found:
             print("   ", " <-> ".join(c))
-    breaks = layer_breaks(root, g)
-    if breaks is None:
-        print("layer order: no tests/house/layers.py in this checkout")
-    else:
-        print(f"imports against the layer order: {len(breaks)}")
-        for b in breaks:
-            print("   ", b)
-    climbs = [m for m in g if _names_functions_folder(shared / PACKAGE, m)]
+    breaks = layer_breaks(g)
+    print(f"imports against the layer order (tests/house/layers.py): {len(breaks)}")
+    for b in breaks:
+        print("   ", b)
+    unplaced = [m for m in g if layers.layer_of(m) is None]
+    print(f"modules in no layer: {len(unplaced)}", *unplaced, sep="\n    ")
+    climbs = [
+        str(p.relative_to(shared))
+        for p in (shared / PACKAGE).rglob("*.py")
+        if imports.names_functions_folder(p)
+    ]
     print(f"package modules that load functions/*/app.py: {len(climbs)}", *climbs, sep="\n    ")
     print(f"largest modules (lines), top {args.most}:")
     for lines, name in largest(shared, args.most):

@@ -12,190 +12,14 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from opsmetrics import ledger_cli, local_cli, orgs_cli
+from opsmetrics import cli_args, ledger_cli, local_cli, orgs_cli
 from opsmetrics.cli_errors import EXIT_BAD_REQUEST, EXIT_BUSY, EXIT_FAILED
+from opsmetrics.cli_parser import build_parser
 from opsmetrics.errors import BadRequest, ConfigError, Terminated
 
 __all__ = ["EXIT_BAD_REQUEST", "EXIT_BUSY", "EXIT_FAILED", "main"]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a mistake is one line (not usage + error) so it reads well at 3 AM, and
-    every command takes the logging options, before or after its name."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from opsmetrics.terminal import LOG_FORMATS
-
-        # SUPPRESS: a subcommand's parser sets them only when given, so `opsmetrics -v run`
-        # and `opsmetrics run ... -v` both work.
-        self.add_argument(
-            "-v",
-            "--verbose",
-            action="store_true",
-            default=argparse.SUPPRESS,
-            help="log job details (INFO) to stderr, as JSON unless --log-format human",
-        )
-        self.add_argument(
-            "--log-format",
-            choices=LOG_FORMATS,
-            default=argparse.SUPPRESS,
-            help="log lines on stderr: human (default) or json (as in Lambda)",
-        )
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_REQUEST, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def _job_name(value: str) -> str:
-    """A job name as the jobs spell it or as the Lambda folders do (underscores)."""
-    return value.strip().replace("_", "-")
-
-
-def _date_arg(value: str) -> date:
-    from opsmetrics.dates import parse_date
-
-    try:
-        return parse_date(value)
-    except BadRequest as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from opsmetrics.jobs import JOBS
-    from opsmetrics.reports.registry import REPORTS
-    from opsmetrics.reports.render import FORMATS
-
-    parser = _Parser(prog="opsmetrics", description=__doc__.splitlines()[0])
-    parser.set_defaults(verbose=False, log_format=None)
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
-    )
-
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(
-        dest="db_command", required=True, metavar="ACTION", parser_class=_Parser
-    )
-    up = db_sub.add_parser("upgrade", help="bring the schema up to date (safe to repeat)")
-    up.add_argument(
-        "--outputs-only",
-        action="store_true",
-        help="create only the project's own tables (for a product database with the sources)",
-    )
-    db_sub.add_parser("status", help="show the applied schema revisions")
-
-    seed = sub.add_parser("seed", help="load realistic synthetic data")
-    seed.add_argument(
-        "--scale", default="demo", help="small (tests), demo (seconds) or uk (11,000 territories)"
-    )
-    seed.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
-    seed.add_argument(
-        "--anchor-date", type=_date_arg, help="last day with data (default: yesterday, UTC)"
-    )
-    seed.add_argument(
-        "--reset", action="store_true", help="empty the source and output tables first"
-    )
-
-    run = sub.add_parser(
-        "run", help="run a job now, backfill a range in date order, or catch up what is due"
-    )
-    run.add_argument(
-        "job",
-        type=_job_name,
-        choices=list(JOBS),
-        metavar="JOB",
-        help=" | ".join(JOBS) + " (underscores work too)",
-    )
-    run.add_argument("--date", type=_date_arg, help="target date (default: the job's usual target)")
-    run.add_argument("--from", dest="date_from", type=_date_arg, help="first date of a backfill")
-    run.add_argument("--to", dest="date_to", type=_date_arg, help="last date of a backfill")
-    run.add_argument(
-        "--catch-up",
-        action="store_true",
-        help="run the due dates (missed or failed, within OPSMETRICS_CATCHUP_DAYS) oldest first,"
-        " then the usual target",
-    )
-    run.add_argument("--org", help="limit to one organization id")
-    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
-
-    report = sub.add_parser("report", help="print a report")
-    report.add_argument("name", choices=list(REPORTS), metavar="NAME", help=" | ".join(REPORTS))
-    report.add_argument("--date", type=_date_arg, help="report date (default: latest with data)")
-    report.add_argument("--from", dest="date_from", type=_date_arg, help="first day (trends)")
-    report.add_argument("--to", dest="date_to", type=_date_arg, help="last day (trends)")
-    report.add_argument("--org", help="one organization id (default: all)")
-    report.add_argument(
-        "--region",
-        help="only this region, any case, e.g. London, 'South East', Scotland (territories,"
-        " hiring-triggers, coverage-gaps); the territories report lists the regions",
-    )
-    report.add_argument("--limit", type=_positive_int, help="at most this many rows")
-    report.add_argument("--cursor", help="continue a paginated report (territories)")
-    report.add_argument(
-        "--include-low-volume", action="store_true", help="coverage gaps under 10 bookings too"
-    )
-    report.add_argument("--format", choices=FORMATS, default="table")
-
-    ledger_cli.add_commands(sub, _date_arg, _positive_int)
-    orgs_cli.add_command(sub)
-
-    demo = sub.add_parser(
-        "demo", help="everything above on an embedded PostgreSQL, nothing to install"
-    )
-    demo.add_argument(
-        "--serve",
-        action="store_true",
-        help="then serve the dashboard on the demo's data and print the link that signs you in",
-    )
-    demo.add_argument("--port", type=_positive_int, default=8080, help="with --serve")
-
-    local_cli.add_commands(sub)
-
-    token = sub.add_parser("token", help="mint a local bearer token for the HTTP API")
-    token.add_argument(
-        "--org",
-        help="organization id the token speaks for (without it: an operator token, every"
-        " organization, for the job routes)",
-    )
-    token.add_argument(
-        "--scope",
-        action="append",
-        help="a scope (repeat it, or give several separated by spaces); default: reports:read"
-        " reports:refresh with --org, jobs:read jobs:run without",
-    )
-    token.add_argument("--ttl", type=_positive_int, default=3600, help="seconds until it expires")
-    token.add_argument(
-        "--open",
-        action="store_true",
-        help="print the dashboard link that signs in with the token (opened when a browser is at"
-        " hand); default scopes add jobs:read and jobs:run",
-    )
-    token.add_argument("--port", type=_positive_int, default=8080, help="of `serve`, for --open")
-    return parser
-
-
-def _engine(args: argparse.Namespace) -> Any:
-    from opsmetrics.config import Settings
-    from opsmetrics.db import get_engine
-
-    return get_engine(Settings.from_env(), allow_embedded=True)
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -203,7 +27,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     from opsmetrics import migrations
 
-    engine = _engine(args)
+    engine = cli_args.engine(args)
     if args.db_command == "status":
         applied = migrations.current(engine)
         print(
@@ -233,10 +57,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from opsmetrics.dates import day_before
 
     counts = seed.load(
-        _engine(args),
+        cli_args.engine(args),
         scale=args.scale,
         seed=args.seed,
-        anchor=args.anchor_date or day_before(_today()),
+        anchor=args.anchor_date or day_before(cli_args.today()),
         reset=args.reset,
     )
     print("seeded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -251,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.catch_up and (args.date or args.date_from or args.date_to):
         raise BadRequest("--catch-up runs the due dates and the usual target: give no dates")
-    today = _today()
+    today = cli_args.today()
     dates = jobs.requested_dates(
         args.job, today=today, on=args.date, start=args.date_from, end=args.date_to
     )
@@ -262,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             args.job,
             dates,
             trigger=trigger,
-            engine=_engine(args),
+            engine=cli_args.engine(args),
             settings=Settings.from_env(),
             org_id=args.org,
             on_progress=watch.on_progress,
@@ -322,7 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from opsmetrics.reports.render import render
 
     _refuse_unused_options(args)
-    engine = _engine(args)
+    engine = cli_args.engine(args)
     org = parse_org_id(args.org)
     if org is not None:
         check_org_exists(engine, org)
@@ -339,7 +163,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         limit=args.limit,
         cursor=args.cursor,
         include_low_volume=args.include_low_volume,
-        today=_today(),
+        today=cli_args.today(),
     )
     with engine.connect() as conn:
         report = build(conn, args.name, params)

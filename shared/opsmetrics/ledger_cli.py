@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from opsmetrics.cli_errors import EXIT_FAILED
+
 
 def add_commands(
     sub: Any, date_arg: Callable[[str], Any], positive_int: Callable[[str], int]
@@ -48,7 +50,7 @@ def add_commands(
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from opsmetrics import cli, history
+    from opsmetrics import cli_args, history
     from opsmetrics.ledger_views import render_runs
     from opsmetrics.orgs import check_org_exists
 
@@ -62,7 +64,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         request_id=args.request,
         limit=args.limit,
     )
-    engine = cli._engine(args)
+    engine = cli_args.engine(args)
     if wanted.org_id is not None:
         check_org_exists(engine, wanted.org_id)
     with engine.connect() as conn:
@@ -72,18 +74,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from opsmetrics import cli, freshness
+    from opsmetrics import cli_args, freshness
     from opsmetrics.config import Settings
     from opsmetrics.ledger_views import render_status
     from opsmetrics.orgs import check_org_exists, parse_org_id
 
     org = parse_org_id(args.org)
-    engine = cli._engine(args)
+    engine = cli_args.engine(args)
     if org is not None:
         check_org_exists(engine, org)
     found = freshness.status(
-        engine, today=cli._today(), horizon_days=Settings.from_env().catchup_days, org_id=org
+        engine, today=cli_args.today(), horizon_days=Settings.from_env().catchup_days, org_id=org
     )
     sys.stdout.write(render_status(found, args.format))
     # A health check: 0 only when every job is fresh and nothing is due (spec §6).
-    return 0 if found.healthy else cli.EXIT_FAILED
+    return 0 if found.healthy else EXIT_FAILED

@@ -73,9 +73,9 @@ def render_orgs(orgs: list[dict[str, Any]], fmt: str) -> str:
 
 
 def cmd_orgs(args: argparse.Namespace) -> int:
-    from opsmetrics import cli
+    from opsmetrics import cli_args
 
-    with cli._engine(args).connect() as conn:
+    with cli_args.engine(args).connect() as conn:
         found = list_orgs(conn)
     sys.stdout.write(render_orgs(found, args.format))
     return 0
@@ -92,11 +92,11 @@ def check_token_org(args: argparse.Namespace) -> None:
         org = uuid.UUID(str(args.org).strip())
     except ValueError:
         raise BadRequest(f"organization id must be a UUID, got {args.org!r}") from None
-    from opsmetrics import cli
+    from opsmetrics import cli_args
     from opsmetrics.orgs import org_exists
 
     try:
-        known = org_exists(cli._engine(args), org)
+        known = org_exists(cli_args.engine(args), org)
     except Exception as exc:  # no database to ask here: a token is still useful
         from opsmetrics.cli_errors import explain
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 
-from opsmetrics import cli, freshness, history
+from opsmetrics import cli, cli_args, freshness, history
 from opsmetrics.errors import BadRequest
 from opsmetrics.ledger import ABANDONED, LOCK_KEY_SQL
 from opsmetrics.ledger_views import render_runs, render_status, short_stats, took
@@ -237,7 +237,7 @@ def test_beyond_the_horizon_lists_the_oldest_and_counts_all(db: Engine) -> None:
 
 @pytest.fixture
 def cli_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_today", lambda: TODAY)
+    monkeypatch.setattr(cli_args, "today", lambda: TODAY)
 
 
 def _all_fresh(engine: Engine, org_id: uuid.UUID | None = None) -> None:
