@@ -35,7 +35,8 @@ from sqlalchemy import Connection, Engine, text
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.db import ledger_engine, read_timeout
+from opsmetrics.db import ledger_engine
+from opsmetrics.db_sockets import read_timeout
 from opsmetrics.errors import JobAlreadyRunning, interrupted, one_line
 from opsmetrics.job_context import BatchContext, BatchFunction, JobFunction
 from opsmetrics.ledger import LOCK_KEY_SQL, RunRequest

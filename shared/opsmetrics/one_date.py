@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from opsmetrics import jobs, ledger
 from opsmetrics.config import Settings
-from opsmetrics.db import driver_connection, fatal_error, ledger_engine, read_timeout
+from opsmetrics.db import ledger_engine
+from opsmetrics.db_sockets import driver_connection, fatal_error, read_timeout
 from opsmetrics.errors import JobAlreadyRunning, interrupted, one_line
 from opsmetrics.job_context import AfterCommit, JobContext, JobFunction, JobOutcome
 from opsmetrics.ledger import RunRequest

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from opsmetrics import db as dbmod
+from opsmetrics import db_sockets
 from opsmetrics.config import READ_TIMEOUT_MARGIN_S, Settings
 
 
@@ -48,12 +49,12 @@ def test_every_database_socket_has_a_read_timeout_and_keepalive(
     tcp_engine: Engine, fault_settings: Settings
 ) -> None:
     with tcp_engine.connect() as conn:
-        sock = dbmod.driver_connection(conn)._usock
+        sock = db_sockets.driver_connection(conn)._usock
         assert sock.gettimeout() == fault_settings.read_timeout_s
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
         if hasattr(socket, "TCP_KEEPIDLE"):
             idle = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE)
-            assert idle == dbmod.KEEPALIVE_IDLE_S
+            assert idle == db_sockets.KEEPALIVE_IDLE_S
 
 
 def test_the_ledger_writes_through_a_pool_of_its_own(tcp_engine: Engine) -> None:
