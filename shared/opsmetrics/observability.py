@@ -59,7 +59,7 @@ def metrics() -> Metrics:
 
 def lambda_entry(job: str) -> Callable[[Handler], Handler]:
     """Decorate a job's Lambda handler: JSON logs with the Lambda context and `job` on every line
-    (runs.py adds target_date and run_id while a date runs), EMF metrics flushed at the end of
+    (one_date.py adds target_date and run_id while a date runs), EMF metrics flushed at the end of
     each invocation (also when it fails), and the cold-start metric.
     """
 
