@@ -316,6 +316,7 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from opsmetrics.dates import check_range
     from opsmetrics.reports.model import ReportParams
     from opsmetrics.reports.registry import build
     from opsmetrics.reports.render import render
@@ -326,10 +327,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     org = parse_org_id(args.org)
     if org is not None:
         check_org_exists(engine, org)
-    if args.date_from and args.date_to and args.date_to < args.date_from:
-        raise BadRequest(
-            f"the range runs backwards: --from {args.date_from} is after --to {args.date_to}"
-        )
+    if args.date_from and args.date_to:
+        check_range(args.date_from, args.date_to, ("--from", "--to"))
     params = ReportParams(
         org_id=org,
         date=args.date,

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from opsmetrics.dates import SUNDAY, day_before, days, latest_sunday_before
+from opsmetrics.dates import (
+    check_range,
+    check_sunday,
+    day_before,
+    days,
+    is_sunday,
+    latest_sunday_before,
+)
 from opsmetrics.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -73,7 +80,7 @@ class Job:
 
     def dates_between(self, start: date, end: date) -> list[date]:
         """This job's target dates from start to end inclusive (weekly: the Sundays)."""
-        return [d for d in days(start, end) if not self.weekly or d.weekday() == SUNDAY]
+        return [d for d in days(start, end) if not self.weekly or is_sunday(d)]
 
     def due_window(self, target: date, horizon_days: int) -> tuple[date, date] | None:
         """The span, before `target`, that catch-up looks at: [target - horizon, target - 1]."""
@@ -84,11 +91,8 @@ class Job:
     def check(self, target: date, today: date, what: str = "date") -> date:
         """`target` if it is a valid target date of this job, else BadRequest (spec §7)."""
         check_bounds(target, today, what)
-        if self.weekly and target.weekday() != SUNDAY:
-            raise BadRequest(
-                f"{self.name} takes a week-ending Sunday; {what} {target} is a {target:%A}"
-                f" (the Sunday before it is {latest_sunday_before(target)})"
-            )
+        if self.weekly:
+            check_sunday(target, f"{self.name} takes a week-ending Sunday; {what}")
         return target
 
 
@@ -185,8 +189,7 @@ def requested_dates(
     if start is not None and end is not None:
         check_bounds(start, today, "from")
         check_bounds(end, today, "to")
-        if end < start:
-            raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+        check_range(start, end)
         if max_dates is not None and (end - start).days + 1 > max_dates:
             raise BadRequest(
                 f"one request covers at most {max_dates} days, {start}..{end} has"

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import text
 
-from opsmetrics.dates import SUNDAY, latest_sunday_before
+from opsmetrics.dates import check_sunday
 from opsmetrics.errors import BadRequest, Forbidden
 from opsmetrics.reports import caching, http_runs
 from opsmetrics.reports.formats import CONTENT_TYPES, choose_format
@@ -164,11 +164,8 @@ def report_params(
     if org_id is None:  # "every organization" is the command line's privilege only
         raise RuntimeError("a report over HTTP must name the caller's organization")
     day: date | None = values.get("date")
-    if day is not None and _is_weekly(name) and day.weekday() != SUNDAY:
-        raise BadRequest(
-            f"date must be a week-ending Sunday for {name}; {day} is a {day:%A}"
-            f" (the Sunday before it is {latest_sunday_before(day)})"
-        )
+    if day is not None and _is_weekly(name):
+        check_sunday(day, f"date must be a week-ending Sunday for {name}")
     return ReportParams(
         org_id=org_id,
         date=day,
