@@ -44,14 +44,29 @@ MAX_REQUEST_DAYS = 92
 
 @dataclass(frozen=True)
 class Job:
+    """One job, the one place its name, cadence, schedule and Lambda code are written: the SAM
+    template, the handlers and the docs' tables are checked against it
+    (tests/infra/test_template_jobs.py)."""
+
     name: str
     cadence: Cadence
     summary: str
     schedule: str  # the EventBridge Scheduler cron expression (UTC) the SAM template uses
-    folder: str  # functions/<folder>/app.py, the job's Lambda handler
+    folder: str  # functions/<folder>/app.py, the job's Lambda handler (its JOB is `name`)
     load: Callable[[], JobFunction]  # imports the job's module only when it runs
     # The job whose rows of the same date this one reads (and computes first where missing).
     reads: str | None = None
+
+    @property
+    def code_uri(self) -> str:
+        """The function's CodeUri in template.yaml."""
+        return f"functions/{self.folder}/"
+
+    @property
+    def function_id(self) -> str:
+        """The function's logical ID in template.yaml: daily_territory_metrics ->
+        DailyTerritoryMetricsFunction."""
+        return "".join(part.title() for part in self.folder.split("_")) + "Function"
 
     @property
     def weekly(self) -> bool:
