@@ -188,10 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _engine(args: argparse.Namespace) -> Any:
-    from opsmetrics.config import Settings
     from opsmetrics.db import get_engine
 
-    return get_engine(Settings.from_env(), allow_embedded=True)
+    return get_engine(args.settings, allow_embedded=True)
 
 
 def _today() -> date:
@@ -247,7 +246,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
 
     from opsmetrics import jobs, run_report, runs
-    from opsmetrics.config import Settings
 
     if args.catch_up and (args.date or args.date_from or args.date_to):
         raise BadRequest("--catch-up runs the due dates and the usual target: give no dates")
@@ -263,7 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             dates,
             trigger=trigger,
             engine=_engine(args),
-            settings=Settings.from_env(),
+            settings=args.settings,
             org_id=args.org,
             on_progress=watch.on_progress,
             catch_up=args.catch_up,
@@ -358,6 +356,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from opsmetrics.reports.auth import (
         OPERATOR_DEFAULT_SCOPES,
         ORG_DEFAULT_SCOPES,
+        local_keys,
         mint_token,
     )
 
@@ -371,7 +370,8 @@ def cmd_token(args: argparse.Namespace) -> int:
         scopes = list(DASHBOARD_SCOPES)
     else:
         scopes = list(ORG_DEFAULT_SCOPES if args.org else OPERATOR_DEFAULT_SCOPES)
-    token = mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl)
+    keys = local_keys(args.settings.auth, "opsmetrics token")
+    token = mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl, config=keys)
     if not args.open:
         print(token)
         return 0
@@ -401,12 +401,15 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from opsmetrics.cli_errors import explain
+    from opsmetrics.config import Settings
     from opsmetrics.terminal import cli_logging
 
     args = build_parser().parse_args(argv)
     previous = _terminate_like_ctrl_c()
     try:
         with cli_logging(verbose=args.verbose, log_format=args.log_format):
+            # The front door: the environment is read once, here; commands use args.settings.
+            args.settings = Settings.from_env()
             return COMMANDS[args.command](args)
     except Terminated:
         print(f"opsmetrics {args.command}: terminated (SIGTERM)", file=sys.stderr)

@@ -27,6 +27,7 @@ from opsmetrics.reports.problems import RefreshFailed
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from opsmetrics.config import HttpSettings
     from opsmetrics.reports.routes import Call, Services
 
 VARY = "Accept, Authorization"
@@ -70,7 +71,7 @@ def get_report(call: Call, services: Services) -> Response:
     today = services.today()
     params = report_params(name, call.values, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
-    cache = answers()
+    cache = answers(services.settings().http)
     # `today` is part of the key: `stale` (and the default date) change with it, not only with
     # the outputs' version (the job_runs ledger, which moves with `as_of`).
     key = (call.route.path, call.org_id, fmt, today, tuple(sorted(call.values.items())))
@@ -87,9 +88,9 @@ def get_report(call: Call, services: Services) -> Response:
 
 
 @cache
-def answers() -> caching.AnswerCache:
-    """This process's answer cache, configured from the environment on first use."""
-    return caching.AnswerCache.from_env()
+def answers(settings: HttpSettings) -> caching.AnswerCache:
+    """This process's answer cache, sized by the front door's settings on first use."""
+    return caching.AnswerCache.for_settings(settings)
 
 
 def refresh_report(call: Call, services: Services) -> Response:
