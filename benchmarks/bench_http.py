@@ -230,7 +230,7 @@ def main() -> int:
 
             def via_lambda(p: str = path, q: str = query, cold: bool = False) -> dict[str, Any]:
                 if cold:
-                    answers().clear()
+                    answers.cache_clear()
                 out: dict[str, Any] = lambda_handler(lambda_event(p, q, org), Context())
                 assert out["statusCode"] == 200, out
                 return out

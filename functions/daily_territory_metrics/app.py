@@ -1,8 +1,8 @@
 """Lambda handler for the daily-territory-metrics job (spec §1, §3).
 
-Scheduled every day at 03:00 UTC, for yesterday.
-
-Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs.
+Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs;
+the job's schedule, target dates and this folder in its Job of opsmetrics.jobs.JOBS, which
+tests/infra/test_template_jobs.py checks this JOB against.
 """
 
 from __future__ import annotations

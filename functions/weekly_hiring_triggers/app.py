@@ -1,8 +1,8 @@
 """Lambda handler for the weekly-hiring-triggers job (spec §1, §3).
 
-Scheduled every Monday at 04:00 UTC, for the Sunday before.
-
-Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs.
+Thin on purpose: the event shapes, the run and the failure policy live in opsmetrics.lambda_jobs;
+the job's schedule, target dates and this folder in its Job of opsmetrics.jobs.JOBS, which
+tests/infra/test_template_jobs.py checks this JOB against.
 """
 
 from __future__ import annotations

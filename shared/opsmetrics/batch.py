@@ -237,7 +237,7 @@ def run_chunk(
                 "stats": result.stats,
             },
         )
-        emit_metrics(spec.name, result.status, result.stats, outcomes[d])
+        emit_metrics(spec.name, result.status, result.stats, outcomes[d], settings)
     return results
 
 

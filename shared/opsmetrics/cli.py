@@ -71,7 +71,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
 
     from opsmetrics import jobs, run_report, runs
-    from opsmetrics.config import Settings
 
     if args.catch_up and (args.date or args.date_from or args.date_to):
         raise BadRequest("--catch-up runs the due dates and the usual target: give no dates")
@@ -87,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             dates,
             trigger=trigger,
             engine=cli_args.engine(args),
-            settings=Settings.from_env(),
+            settings=args.settings,
             org_id=args.org,
             on_progress=watch.on_progress,
             catch_up=args.catch_up,
@@ -140,6 +139,7 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from opsmetrics.dates import check_range
     from opsmetrics.orgs import check_org_exists, parse_org_id
     from opsmetrics.reports.model import ReportParams
     from opsmetrics.reports.registry import build
@@ -150,10 +150,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     org = parse_org_id(args.org)
     if org is not None:
         check_org_exists(engine, org)
-    if args.date_from and args.date_to and args.date_to < args.date_from:
-        raise BadRequest(
-            f"the range runs backwards: --from {args.date_from} is after --to {args.date_to}"
-        )
+    if args.date_from and args.date_to:
+        check_range(args.date_from, args.date_to, ("--from", "--to"))
     params = ReportParams(
         org_id=org,
         date=args.date,
@@ -183,6 +181,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from opsmetrics.reports.auth import (
         OPERATOR_DEFAULT_SCOPES,
         ORG_DEFAULT_SCOPES,
+        local_keys,
         mint_token,
     )
 
@@ -196,7 +195,8 @@ def cmd_token(args: argparse.Namespace) -> int:
         scopes = list(DASHBOARD_SCOPES)
     else:
         scopes = list(ORG_DEFAULT_SCOPES if args.org else OPERATOR_DEFAULT_SCOPES)
-    token = mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl)
+    keys = local_keys(args.settings.auth, "opsmetrics token")
+    token = mint_token(org_id=args.org, scopes=scopes, ttl_s=args.ttl, config=keys)
     if not args.open:
         print(token)
         return 0
@@ -226,12 +226,15 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from opsmetrics.cli_errors import explain
+    from opsmetrics.config import Settings
     from opsmetrics.terminal import cli_logging
 
     args = build_parser().parse_args(argv)
     previous = _terminate_like_ctrl_c()
     try:
         with cli_logging(verbose=args.verbose, log_format=args.log_format):
+            # The front door: the environment is read once, here; commands use args.settings.
+            args.settings = Settings.from_env()
             return COMMANDS[args.command](args)
     except Terminated:
         print(f"opsmetrics {args.command}: terminated (SIGTERM)", file=sys.stderr)

@@ -65,10 +65,9 @@ def positive_int(value: str) -> int:
 
 
 def engine(args: argparse.Namespace) -> Any:
-    from opsmetrics.config import Settings
     from opsmetrics.db import get_engine
 
-    return get_engine(Settings.from_env(), allow_embedded=True)
+    return get_engine(args.settings, allow_embedded=True)
 
 
 def today() -> date:

@@ -1,4 +1,7 @@
-"""Date parsing and the default target dates of spec §3. Pure: 'today' is always passed in."""
+"""Date parsing, the default target dates of spec §3, and the one rule per date question (is it a
+Sunday, does a range run forwards), each with its one message. Pure: 'today' is always passed in.
+
+tests/foundation/test_dates.py fails when another module spells one of these messages."""
 
 from __future__ import annotations
 
@@ -34,14 +37,35 @@ def latest_sunday_before(day: date) -> date:
     return day - timedelta(days=back)
 
 
+def is_sunday(day: date) -> bool:
+    return day.weekday() == SUNDAY
+
+
+def check_sunday(day: date, rule: str) -> date:
+    """`day` if it is a Sunday; else BadRequest: `rule` (who takes only Sundays, and what),
+    then which weekday `day` is and the Sunday before it."""
+    if not is_sunday(day):
+        raise BadRequest(
+            f"{rule}; {day} is a {day:%A} (the Sunday before it is {latest_sunday_before(day)})"
+        )
+    return day
+
+
+def check_range(start: date, end: date, names: tuple[str, str] = ("from", "to")) -> None:
+    """BadRequest when `end` is before `start`; `names` are how the caller spells the two
+    ends (`--from`/`--to` on the command line)."""
+    if end < start:
+        first, last = names
+        raise BadRequest(f"the range runs backwards: {first} {start} is after {last} {end}")
+
+
 def days(start: date, end: date) -> Iterator[date]:
     """Every day from start to end inclusive."""
-    if end < start:
-        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+    check_range(start, end)
     for offset in range((end - start).days + 1):
         yield start + timedelta(days=offset)
 
 
 def sundays(start: date, end: date) -> Iterator[date]:
     """Every Sunday from start to end inclusive."""
-    return (d for d in days(start, end) if d.weekday() == SUNDAY)
+    return (d for d in days(start, end) if is_sunday(d))

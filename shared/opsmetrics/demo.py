@@ -136,14 +136,19 @@ def _serve_dashboard(engine: Engine, settings: Settings, port: int) -> None:
     import os
 
     from opsmetrics.dashboard.link import DASHBOARD_SCOPES, dashboard_url, open_in_browser
-    from opsmetrics.reports.auth import mint_token
+    from opsmetrics.reports.auth import local_keys, mint_token
     from opsmetrics.reports.server import serve
 
     org = _dashboard_org(engine)
     # The server's workers inherit the environment: point them at the demo's database, which
     # this process keeps running (the embedded server stops with its last process).
     os.environ["DATABASE_URL"] = embedded.url(settings.data_dir / "pgdata", DEMO_DB)
-    token = mint_token(org_id=org, scopes=DASHBOARD_SCOPES, ttl_s=DASHBOARD_TOKEN_TTL_S)
+    token = mint_token(
+        org_id=org,
+        scopes=DASHBOARD_SCOPES,
+        ttl_s=DASHBOARD_TOKEN_TTL_S,
+        config=local_keys(settings.auth, "opsmetrics token"),
+    )
     url = dashboard_url(token, port=port)
     _say(f"== the dashboard of {DASHBOARD_ORG}, signed in for 8 hours (Ctrl-C stops the server):")
     _say(f"  {url}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from opsmetrics.dates import check_range
 from opsmetrics.errors import BadRequest
 
 STATUSES = ("running", "succeeded", "partial", "failed")
@@ -64,8 +65,8 @@ def run_filter(
         raise BadRequest(f"job: unknown job {job!r}; known jobs: {', '.join(JOBS)}")
     if status is not None and status not in STATUSES:
         raise BadRequest(f"status: unknown status {status!r}; one of {', '.join(STATUSES)}")
-    if start is not None and end is not None and end < start:
-        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+    if start is not None and end is not None:
+        check_range(start, end)
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     return RunFilter(

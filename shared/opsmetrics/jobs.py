@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from opsmetrics.dates import SUNDAY, day_before, days, latest_sunday_before
+from opsmetrics.dates import (
+    check_range,
+    check_sunday,
+    day_before,
+    days,
+    is_sunday,
+    latest_sunday_before,
+)
 from opsmetrics.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -37,14 +44,29 @@ MAX_REQUEST_DAYS = 92
 
 @dataclass(frozen=True)
 class Job:
+    """One job, the one place its name, cadence, schedule and Lambda code are written: the SAM
+    template, the handlers and the docs' tables are checked against it
+    (tests/infra/test_template_jobs.py)."""
+
     name: str
     cadence: Cadence
     summary: str
     schedule: str  # the EventBridge Scheduler cron expression (UTC) the SAM template uses
-    folder: str  # functions/<folder>/app.py, the job's Lambda handler
+    folder: str  # functions/<folder>/app.py, the job's Lambda handler (its JOB is `name`)
     load: Callable[[], JobFunction]  # imports the job's module only when it runs
     # The job whose rows of the same date this one reads (and computes first where missing).
     reads: str | None = None
+
+    @property
+    def code_uri(self) -> str:
+        """The function's CodeUri in template.yaml."""
+        return f"functions/{self.folder}/"
+
+    @property
+    def function_id(self) -> str:
+        """The function's logical ID in template.yaml: daily_territory_metrics ->
+        DailyTerritoryMetricsFunction."""
+        return "".join(part.title() for part in self.folder.split("_")) + "Function"
 
     @property
     def weekly(self) -> bool:
@@ -73,7 +95,7 @@ class Job:
 
     def dates_between(self, start: date, end: date) -> list[date]:
         """This job's target dates from start to end inclusive (weekly: the Sundays)."""
-        return [d for d in days(start, end) if not self.weekly or d.weekday() == SUNDAY]
+        return [d for d in days(start, end) if not self.weekly or is_sunday(d)]
 
     def due_window(self, target: date, horizon_days: int) -> tuple[date, date] | None:
         """The span, before `target`, that catch-up looks at: [target - horizon, target - 1]."""
@@ -84,11 +106,8 @@ class Job:
     def check(self, target: date, today: date, what: str = "date") -> date:
         """`target` if it is a valid target date of this job, else BadRequest (spec §7)."""
         check_bounds(target, today, what)
-        if self.weekly and target.weekday() != SUNDAY:
-            raise BadRequest(
-                f"{self.name} takes a week-ending Sunday; {what} {target} is a {target:%A}"
-                f" (the Sunday before it is {latest_sunday_before(target)})"
-            )
+        if self.weekly:
+            check_sunday(target, f"{self.name} takes a week-ending Sunday; {what}")
         return target
 
 
@@ -185,8 +204,7 @@ def requested_dates(
     if start is not None and end is not None:
         check_bounds(start, today, "from")
         check_bounds(end, today, "to")
-        if end < start:
-            raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+        check_range(start, end)
         if max_dates is not None and (end - start).days + 1 > max_dates:
             raise BadRequest(
                 f"one request covers at most {max_dates} days, {start}..{end} has"

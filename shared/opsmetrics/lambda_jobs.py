@@ -11,15 +11,18 @@ Failure policy (so the platform's retries and dead letters take over):
 - the same job and date already running elsewhere raises JobAlreadyRunning (retried later).
 
 Heavy modules (SQLAlchemy, the job itself) are imported on the first call, not at import time.
+Settings are read once per invocation, here (the front door of every job function), and passed
+down: Lambda's environment is fixed for a container, so this is the same as once per container,
+and a bad value fails the invocation with its one-line ConfigError instead of the import.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, JobAlreadyRunning, OpsmetricsError
 from opsmetrics.observability import logger, metrics
 
@@ -57,8 +60,8 @@ def failure_message(summary: dict[str, Any]) -> str:
     return f"{summary['job']} {summary['status']}: " + "; ".join(parts)
 
 
-def _count_rejected(job: str) -> None:
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+def _count_rejected(job: str, settings: Settings) -> None:
+    if settings.in_lambda:
         from aws_lambda_powertools.metrics import MetricUnit
 
         metrics().add_metric(name=f"{job}.rejected_events", unit=MetricUnit.Count, value=1)
@@ -72,13 +75,14 @@ def run_job_event(job: str, event: Any, context: Any = None) -> dict[str, Any]:
     from opsmetrics.events import parse_event
 
     log = logger()
+    settings = Settings.from_env()
     try:
         request = parse_event(job, event, datetime.now(UTC).date())
         log.append_keys(**request.describe())
-        summary = _run(job, request, context)
+        summary = _run(job, request, context, settings)
     except BadRequest as exc:
         log.error("event refused", extra={"error": str(exc), "event": repr(event)[:500]})
-        _count_rejected(job)
+        _count_rejected(job, settings)
         raise
     except JobAlreadyRunning as exc:
         log.warning("job already running", extra={"error": str(exc)})
@@ -92,13 +96,11 @@ def run_job_event(job: str, event: Any, context: Any = None) -> dict[str, Any]:
     return result
 
 
-def _run(job: str, request: JobRequest, context: Any) -> RunSummary:
+def _run(job: str, request: JobRequest, context: Any, settings: Settings) -> RunSummary:
     from opsmetrics import runs
-    from opsmetrics.config import Settings
     from opsmetrics.db import get_engine
     from opsmetrics.ledger import RequestKind, RunRequest
 
-    settings = Settings.from_env()
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     kind: RequestKind = (
         "schedule" if request.catch_up else "backfill" if len(request.dates) > 1 else "single"

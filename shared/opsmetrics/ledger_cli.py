@@ -75,7 +75,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from opsmetrics import cli_args, freshness
-    from opsmetrics.config import Settings
     from opsmetrics.ledger_views import render_status
     from opsmetrics.orgs import check_org_exists, parse_org_id
 
@@ -84,7 +83,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if org is not None:
         check_org_exists(engine, org)
     found = freshness.status(
-        engine, today=cli_args.today(), horizon_days=Settings.from_env().catchup_days, org_id=org
+        engine, today=cli_args.today(), horizon_days=args.settings.catchup_days, org_id=org
     )
     sys.stdout.write(render_status(found, args.format))
     # A health check: 0 only when every job is fresh and nothing is due (spec §6).

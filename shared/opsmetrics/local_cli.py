@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from opsmetrics.serve_check import check_bindable
 
     check_bindable(args.host, args.port)
-    serve(host=args.host, port=args.port)
+    serve(host=args.host, port=args.port, settings=args.settings)
     return 0
 
 

@@ -1,7 +1,9 @@
 """Powertools Logger and Metrics, created once per process on first use (no I/O at import).
 
-Configured by the usual Powertools variables: POWERTOOLS_SERVICE_NAME,
-POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL (and POWERTOOLS_METRICS_DISABLED).
+Configured by the usual Powertools variables. POWERTOOLS_SERVICE_NAME and
+POWERTOOLS_METRICS_NAMESPACE are read through config.PowertoolsSettings (for opsmetrics'
+defaults) when the logger or metrics are first made; Powertools reads the rest itself
+(POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_DISABLED, ...).
 
 No Tracer: it needs aws-xray-sdk, which the Lambda runtime does not ship, and would add its
 import time to every cold start for spans the job_runs ledger and the per-job metrics already
@@ -10,19 +12,17 @@ give (duration, rows, failures).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from opsmetrics.config import PowertoolsSettings
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
 Handler = Callable[[Any, Any], Any]
-
-SERVICE = "opsmetrics"
-NAMESPACE = "Opsmetrics"
 
 
 class _CurrentStderr:
@@ -42,7 +42,7 @@ def logger() -> Logger:
 
     # stderr: on the command line stdout carries reports; in Lambda both reach CloudWatch.
     return Logger(
-        service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE,
+        service=PowertoolsSettings.from_env().service_name,
         stream=cast("IO[str]", _CurrentStderr()),
     )
 
@@ -51,10 +51,8 @@ def logger() -> Logger:
 def metrics() -> Metrics:
     from aws_lambda_powertools import Metrics
 
-    return Metrics(
-        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE,
-        service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE,
-    )
+    names = PowertoolsSettings.from_env()
+    return Metrics(namespace=names.metrics_namespace, service=names.service_name)
 
 
 def lambda_entry(job: str) -> Callable[[Handler], Handler]:

@@ -6,7 +6,6 @@ record) in run_session.py. batch.py runs many dates in one pass and falls back t
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import date
@@ -112,7 +111,7 @@ def run_one(
                 # A traceback only for what may be a bug, not for the database or the network.
                 exc_info=isinstance(exc, Exception) and not isinstance(exc, DBAPIError | OSError),
             )
-            emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}))
+            emit_metrics(spec.name, "failed", stats, JobOutcome(stats={}), settings)
             if not isinstance(exc, Exception):
                 raise
             return DateRun(target, "failed", str(run_id), stats, {}, error)
@@ -128,7 +127,7 @@ def run_one(
             "stats": stats,
         },
     )
-    emit_metrics(spec.name, status, stats, outcome)
+    emit_metrics(spec.name, status, stats, outcome, settings)
     return DateRun(target, status, str(run_id), stats, outcome.result, outcome.error)
 
 
@@ -160,9 +159,11 @@ def _run_after_commit(
     return status
 
 
-def emit_metrics(job: str, status: str, stats: dict[str, Any], outcome: JobOutcome) -> None:
+def emit_metrics(
+    job: str, status: str, stats: dict[str, Any], outcome: JobOutcome, settings: Settings
+) -> None:
     """EMF metrics per job run, in Lambda only: elsewhere nothing would flush them."""
-    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    if not settings.in_lambda:
         return
     from aws_lambda_powertools.metrics import MetricUnit
 

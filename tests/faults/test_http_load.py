@@ -218,7 +218,7 @@ def test_one_organizations_refresh_keeps_anothers_cached_answers(
 ) -> None:
     from opsmetrics.reports import handlers, registry
 
-    handlers.answers().clear()
+    handlers.answers.cache_clear()
     built: list[object] = []
     real_build = registry.build
 

@@ -1,12 +1,22 @@
-"""Default target dates and date parsing (spec §3), pure."""
+"""Default target dates, date parsing and the one rule per date question (spec §3), pure."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from opsmetrics.dates import day_before, days, latest_sunday_before, parse_date, sundays
+import opsmetrics
+from opsmetrics.dates import (
+    check_range,
+    check_sunday,
+    day_before,
+    days,
+    latest_sunday_before,
+    parse_date,
+    sundays,
+)
 from opsmetrics.errors import BadRequest
 from opsmetrics.jobs import requested_dates as target_dates
 
@@ -97,3 +107,42 @@ def test_malformed_dates_are_bad_requests(bad: str) -> None:
 
 def test_parse_date_accepts_surrounding_spaces() -> None:
     assert parse_date(" 2026-02-01 ") == date(2026, 2, 1)
+
+
+def test_a_backwards_range_is_refused_with_the_one_message() -> None:
+    with pytest.raises(BadRequest) as refused:
+        check_range(date(2026, 2, 2), date(2026, 2, 1))
+    assert str(refused.value) == "the range runs backwards: from 2026-02-02 is after to 2026-02-01"
+    with pytest.raises(BadRequest) as flagged:
+        check_range(date(2026, 2, 2), date(2026, 2, 1), ("--from", "--to"))
+    assert str(flagged.value) == (
+        "the range runs backwards: --from 2026-02-02 is after --to 2026-02-01"
+    )
+    check_range(date(2026, 2, 1), date(2026, 2, 1))  # one day runs forwards
+
+
+def test_a_weekday_is_refused_with_the_one_sunday_message() -> None:
+    assert check_sunday(date(2026, 11, 22), "anything") == date(2026, 11, 22)
+    with pytest.raises(BadRequest) as refused:
+        check_sunday(date(2026, 11, 18), "the weekly report takes a Sunday")
+    assert str(refused.value) == (
+        "the weekly report takes a Sunday; 2026-11-18 is a Wednesday"
+        " (the Sunday before it is 2026-11-15)"
+    )
+
+
+# The distinctive words of each date rule's message: only dates.py may spell them, so a new copy
+# of a rule (and its message) fails here instead of drifting from the others.
+DATE_MESSAGES = ("runs backwards", "the Sunday before it is")
+PACKAGE = Path(opsmetrics.__file__).parent
+ROOT = PACKAGE.parents[1]
+
+
+@pytest.mark.parametrize("words", DATE_MESSAGES)
+def test_each_date_message_is_spelled_in_dates_py_only(words: str) -> None:
+    spelled = {
+        path.relative_to(ROOT).as_posix()
+        for path in [*PACKAGE.rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
+        if words in path.read_text(encoding="utf-8")
+    }
+    assert spelled == {"shared/opsmetrics/dates.py"}

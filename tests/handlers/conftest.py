@@ -17,17 +17,14 @@ from aws_lambda_powertools.logging import logger as powertools_logger
 from aws_lambda_powertools.metrics.provider import cold_start
 from sqlalchemy import Engine
 
+from opsmetrics.jobs import JOBS
 from opsmetrics.local_invoke import Handler, LocalContext, load_handler
 from opsmetrics.observability import logger, metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "infra" / "events"
 FUNCTIONS = ROOT / "functions"
-JOB_FUNCTIONS = {
-    "daily_territory_metrics": "daily-territory-metrics",
-    "weekly_hiring_triggers": "weekly-hiring-triggers",
-    "daily_trend_aggregation": "daily-trend-aggregation",
-}
+JOB_FUNCTIONS = {job.folder: job.name for job in JOBS.values()}  # the job model's folders
 
 
 def load_event(function: str, name: str) -> Any:

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine, text
 
+from opsmetrics.config import HttpSettings
 from opsmetrics.errors import ConfigError
 from opsmetrics.reports.caching import AnswerCache
 from opsmetrics.reports.messages import Response
@@ -54,13 +55,13 @@ def test_least_recently_used_answers_leave_first() -> None:
 
 
 def test_configuration() -> None:
-    assert AnswerCache.from_env({}).max_bytes == 64 * 1024 * 1024
-    off = AnswerCache.from_env({"OPSMETRICS_REPORT_CACHE_MB": "0"})
+    assert AnswerCache.for_settings(HttpSettings.from_env({})).max_bytes == 64 * 1024 * 1024
+    off = AnswerCache.for_settings(HttpSettings.from_env({"OPSMETRICS_REPORT_CACHE_MB": "0"}))
     assert not off.enabled
     off.put("k", (), _answer("x"))
     assert off.get("k", ()) is None
     with pytest.raises(ConfigError, match="OPSMETRICS_REPORT_CACHE_MB"):
-        AnswerCache.from_env({"OPSMETRICS_REPORT_CACHE_MB": "lots"})
+        AnswerCache.for_settings(HttpSettings.from_env({"OPSMETRICS_REPORT_CACHE_MB": "lots"}))
 
 
 def _sw1a_total(door: Door, world: World) -> int:

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from opsmetrics.config import AuthSettings
 from opsmetrics.errors import BadRequest, ConfigError, Unauthorized
 from opsmetrics.reports.auth import (
     LOCAL_DEV_SECRET,
@@ -159,13 +160,15 @@ def test_a_jwks_with_a_symmetric_key_is_not_trusted(tmp_path: Path) -> None:
 
 def test_configuration_rules() -> None:
     with pytest.raises(ConfigError, match="OPSMETRICS_JWT_SECRET"):
-        AuthConfig.from_env({})
-    local = AuthConfig.from_env({}, allow_local_default=True)
+        AuthConfig.from_settings(AuthSettings.from_env({}))
+    local = AuthConfig.from_settings(AuthSettings.from_env({}), allow_local_default=True)
     assert (local.secret, local.local_default) == (LOCAL_DEV_SECRET, True)
     with pytest.raises(ConfigError, match="32 bytes"):
-        AuthConfig.from_env({"OPSMETRICS_JWT_SECRET": "short"})
-    configured = AuthConfig.from_env(
-        {"OPSMETRICS_JWT_SECRET": SECRET, "OPSMETRICS_JWT_AUDIENCE": " aud "},
+        AuthConfig.from_settings(AuthSettings.from_env({"OPSMETRICS_JWT_SECRET": "short"}))
+    configured = AuthConfig.from_settings(
+        AuthSettings.from_env(
+            {"OPSMETRICS_JWT_SECRET": SECRET, "OPSMETRICS_JWT_AUDIENCE": " aud "}
+        ),
         allow_local_default=True,
     )
     assert (configured.secret, configured.audience, configured.local_default) == (

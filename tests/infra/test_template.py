@@ -14,15 +14,8 @@ from opsmetrics.config import Settings
 from opsmetrics.jobs import JOBS
 from tests.infra.samcli import ROOT, TEMPLATE, sam_env, sam_python
 
-SCHEDULER_INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
-# logical id -> (code folder, schedule expression), from the job model: the template follows it.
-JOB_FUNCTIONS = {
-    "".join(part.title() for part in job.folder.split("_")) + "Function": (
-        job.folder,
-        job.schedule,
-    )
-    for job in JOBS.values()
-}
+# The job functions' logical ids, from the job model (their own checks: test_template_jobs.py).
+JOB_FUNCTIONS = [job.function_id for job in JOBS.values()]
 ALL_FUNCTIONS = [*JOB_FUNCTIONS, "ReportsFunction"]
 LAMBDA_MAX_TIMEOUT_S = 900
 # Lambda's own bounds for asynchronous invocations (EventInvokeConfig).
@@ -98,60 +91,6 @@ def test_parameters_and_conditions(template: dict[str, Any]) -> None:
     assert subscription["Condition"] == "HasAlertEmail"
     assert subscription["Properties"]["TopicArn"] == {"Ref": "AlertsTopic"}
     assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
-
-
-@pytest.mark.parametrize("logical_id", sorted(JOB_FUNCTIONS))
-def test_job_function(template: dict[str, Any], logical_id: str) -> None:
-    folder, expression = JOB_FUNCTIONS[logical_id]
-    fn = props(template, logical_id)
-    assert fn["CodeUri"] == f"functions/{folder}/"
-    assert template["Resources"][logical_id]["Metadata"]["BuildMethod"] == "makefile"
-    assert fn["ReservedConcurrentExecutions"] == 1  # one run at a time, ever
-    assert fn["Timeout"] == LAMBDA_MAX_TIMEOUT_S
-    # a runaway statement fails (and is recorded) before Lambda kills the process
-    assert int(fn["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < 900 * 1000
-
-    (event,) = fn["Events"].values()
-    assert event["Type"] == "ScheduleV2"
-    schedule = event["Properties"]
-    assert schedule["ScheduleExpression"] == expression
-    assert schedule["ScheduleExpressionTimezone"] == "UTC"
-    assert json.loads(schedule["Input"]) == SCHEDULER_INPUT
-    assert schedule["Input"] == '{"scheduled_time": "<aws.scheduler.scheduled-time>"}'
-    assert schedule["DeadLetterConfig"] == {"Arn": getatt("ScheduleDeadLetterQueue", "Arn")}
-    retry = schedule["RetryPolicy"]
-    assert 1 <= retry["MaximumRetryAttempts"] <= 185
-    assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
-
-    invoke = fn["EventInvokeConfig"]
-    assert 0 <= invoke["MaximumRetryAttempts"] <= ASYNC_MAX_RETRIES
-    assert 60 <= invoke["MaximumEventAgeInSeconds"] <= ASYNC_MAX_EVENT_AGE_S
-    assert invoke["DestinationConfig"]["OnFailure"] == {
-        "Type": "SQS",
-        "Destination": getatt("JobFailureQueue", "Arn"),
-    }
-
-    log_group = fn["LoggingConfig"]["LogGroup"]["Ref"]
-    assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
-    assert props(template, log_group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-
-
-def test_alerts_topic_for_the_weekly_job_only_and_own_log_groups(template: dict[str, Any]) -> None:
-    weekly = props(template, "WeeklyHiringTriggersFunction")
-    assert weekly["Environment"]["Variables"]["HIRING_ALERTS_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
-    for logical_id in ("DailyTerritoryMetricsFunction", "DailyTrendAggregationFunction"):
-        assert (
-            "HIRING_ALERTS_TOPIC_ARN" not in props(template, logical_id)["Environment"]["Variables"]
-        )
-    groups = [props(template, f)["LoggingConfig"]["LogGroup"]["Ref"] for f in ALL_FUNCTIONS]
-    assert len(set(groups)) == len(ALL_FUNCTIONS)
-
-
-def test_code_folders_hold_no_requirements_file() -> None:
-    for folder in (*(f for f, _ in JOB_FUNCTIONS.values()), "reports"):
-        files = {p.name for p in (ROOT / "functions" / folder).iterdir() if p.is_file()}
-        assert "app.py" in files
-        assert not {n for n in files if n.startswith("requirements")}, folder
 
 
 def test_layer(template: dict[str, Any]) -> None:
@@ -400,38 +339,3 @@ def test_function_roles_are_least_privilege(generated: dict[str, Any]) -> None:
         role = resources[f"{function}Role"]
         assert sorted(map(repr, statements(role))) == sorted(map(repr, allowed)), function
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC, VPC_ACCESS], function
-
-
-@pytest.mark.slow
-def test_generated_schedules(generated: dict[str, Any]) -> None:
-    resources = generated["Resources"]
-    schedules = {k: v for k, v in resources.items() if v["Type"] == "AWS::Scheduler::Schedule"}
-    assert len(schedules) == len(JOB_FUNCTIONS)
-    for function, (_, expression) in JOB_FUNCTIONS.items():
-        (logical_id,) = [k for k in schedules if k.startswith(function)]
-        schedule = schedules[logical_id]["Properties"]
-        assert "Name" not in schedule  # generated names: two stacks never clash
-        assert schedule["ScheduleExpression"] == expression
-        assert schedule["ScheduleExpressionTimezone"] == "UTC"
-        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
-        target = schedule["Target"]
-        assert target["Arn"] == getatt(function, "Arn")
-        assert json.loads(target["Input"]) == SCHEDULER_INPUT
-        assert target["DeadLetterConfig"] == {"Arn": getatt("ScheduleDeadLetterQueue", "Arn")}
-        # the scheduler may invoke this function and write to the dead-letter queue, nothing else
-        role = resources[target["RoleArn"]["Fn::GetAtt"][0]]
-        assert sorted(map(repr, statements(role))) == sorted(
-            map(
-                repr,
-                [
-                    ("lambda:InvokeFunction", getatt(function, "Arn")),
-                    ("sqs:SendMessage", getatt("ScheduleDeadLetterQueue", "Arn")),
-                ],
-            )
-        )
-        config = resources[f"{function}EventInvokeConfig"]["Properties"]
-        assert config["Qualifier"] == "$LATEST"
-        assert config["DestinationConfig"]["OnFailure"]["Destination"] == getatt(
-            "JobFailureQueue", "Arn"
-        )
-        assert resources[function]["Properties"]["ReservedConcurrentExecutions"] == 1

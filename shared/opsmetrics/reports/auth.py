@@ -2,8 +2,8 @@
 doors), scope checks, and `mint_token` for trying the API locally.
 
 In AWS the HTTP API's JWT authorizer has already verified the token; the Lambda door only reads
-the claims it passes on. Outside AWS this module verifies the token itself with PyJWT, with keys
-from configuration (read when the server first needs them, not at import):
+the claims it passes on. Outside AWS this module verifies the token itself with PyJWT, with the
+keys of the settings' `auth` section (config.AuthSettings), resolved by `AuthConfig.from_settings`:
 
 - OPSMETRICS_JWKS_FILE or OPSMETRICS_JWKS_URL: asymmetric keys (RS256, ES256, ...) of an identity
   provider; when set, only those keys are trusted;
@@ -13,7 +13,6 @@ from configuration (read when the server first needs them, not at import):
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -28,6 +27,8 @@ from opsmetrics.reports.problems import MissingScope, MissingToken
 
 if TYPE_CHECKING:
     import jwt
+
+    from opsmetrics.config import AuthSettings
 
 READ_SCOPE = "reports:read"
 REFRESH_SCOPE = "reports:refresh"
@@ -59,20 +60,17 @@ class AuthConfig:
     local_default: bool = False  # the secret is LOCAL_DEV_SECRET because nothing was configured
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, allow_local_default: bool = False
+    def from_settings(
+        cls, settings: AuthSettings, *, allow_local_default: bool = False
     ) -> AuthConfig:
-        env = os.environ if env is None else env
-
-        def opt(name: str) -> str | None:
-            return env.get(name, "").strip() or None
-
+        """The keys `settings` name; without any, LOCAL_DEV_SECRET when allowed, else a
+        ConfigError naming the variables to set."""
         config = cls(
-            secret=opt("OPSMETRICS_JWT_SECRET"),
-            jwks_file=opt("OPSMETRICS_JWKS_FILE"),
-            jwks_url=opt("OPSMETRICS_JWKS_URL"),
-            issuer=opt("OPSMETRICS_JWT_ISSUER"),
-            audience=opt("OPSMETRICS_JWT_AUDIENCE"),
+            secret=settings.jwt_secret,
+            jwks_file=settings.jwks_file,
+            jwks_url=settings.jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
         )
         if not (config.secret or config.jwks_file or config.jwks_url):
             if not allow_local_default:
@@ -101,6 +99,15 @@ def warn_local_default(what: str) -> None:
         " OPSMETRICS_JWT_SECRET is not set; anyone can mint tokens for it."
         " Never expose it beyond this machine.\n"
     )
+
+
+def local_keys(settings: AuthSettings, what: str) -> AuthConfig:
+    """The keys a local command signs or verifies with: the configured ones, else the local
+    development key, announced on stderr as used by `what`."""
+    config = AuthConfig.from_settings(settings, allow_local_default=True)
+    if config.local_default:
+        warn_local_default(what)
+    return config
 
 
 # --- claims -> identity (both doors) ---------------------------------------------------------
@@ -216,7 +223,7 @@ class TokenVerifier:
         import jwt
 
         if self._client is None and self._jwks is None:
-            assert self.config.secret is not None  # from_env guarantees one key source
+            assert self.config.secret is not None  # from_settings guarantees one key source
             return self.config.secret, ["HS256"]
         if self._client is not None:
             jwk = self._client.get_signing_key_from_jwt(token)
@@ -242,10 +249,10 @@ def mint_token(
     org_id: str | uuid.UUID | None,
     scopes: Iterable[str],
     ttl_s: int,
-    config: AuthConfig | None = None,
+    config: AuthConfig,
     now: float | None = None,
 ) -> str:
-    """An HS256 token for `org_id` signed with the configured secret (for local use and tests).
+    """An HS256 token for `org_id` signed with `config`'s secret (for local use and tests).
     Without `org_id`: an operator token, with no org_id claim at all."""
     import jwt
 
@@ -257,10 +264,6 @@ def mint_token(
             raise BadRequest(f"organization id must be a UUID, got {org_id!r}") from None
     if ttl_s < 1:
         raise BadRequest(f"ttl must be at least 1 second, got {ttl_s}")
-    if config is None:
-        config = AuthConfig.from_env(allow_local_default=True)
-        if config.local_default:
-            warn_local_default("opsmetrics token")
     if config.uses_jwks or not config.secret:
         raise ConfigError(
             "this server trusts an identity provider's keys (OPSMETRICS_JWKS_*); get tokens from it"

@@ -7,19 +7,20 @@ minutes and revalidate it cheaply afterwards: the ETag is a strong hash of exact
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
 from sqlalchemy import Connection, text
 
-from opsmetrics.errors import ConfigError
 from opsmetrics.reports.messages import Response
+
+if TYPE_CHECKING:
+    from opsmetrics.config import HttpSettings
 
 # Reports are per organization (private) and change daily; five minutes keeps dashboards fresh
 # after a refresh without re-reading the database on every repaint.
@@ -67,8 +68,6 @@ def _opaque(tag: str) -> str:
 
 # Same bound as the max-age clients are given.
 ANSWER_MAX_AGE_S = 300
-# Memory kept per process for answers (OPSMETRICS_REPORT_CACHE_MB; 0 turns the cache off).
-DEFAULT_CACHE_MB = 64
 # A single answer larger than this share of the budget is not kept.
 LARGEST_SHARE = 4
 
@@ -114,16 +113,9 @@ class AnswerCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AnswerCache:
-        env = os.environ if env is None else env
-        raw = env.get("OPSMETRICS_REPORT_CACHE_MB", "").strip()
-        try:
-            megabytes = int(raw) if raw else DEFAULT_CACHE_MB
-        except ValueError:
-            raise ConfigError(
-                f"OPSMETRICS_REPORT_CACHE_MB must be a whole number, got {raw!r}"
-            ) from None
-        return cls(max(megabytes, 0) * 1024 * 1024)
+    def for_settings(cls, settings: HttpSettings) -> AnswerCache:
+        """Memory for answers: settings.report_cache_mb (OPSMETRICS_REPORT_CACHE_MB; 0: off)."""
+        return cls(settings.report_cache_mb * 1024 * 1024)
 
     @property
     def enabled(self) -> bool:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import text
 
-from opsmetrics.dates import SUNDAY, latest_sunday_before
+from opsmetrics.dates import check_sunday
 from opsmetrics.errors import BadRequest, Forbidden
 from opsmetrics.reports import caching, http_runs
 from opsmetrics.reports.formats import CONTENT_TYPES, choose_format
@@ -27,6 +27,7 @@ from opsmetrics.reports.problems import RefreshFailed
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from opsmetrics.config import HttpSettings
     from opsmetrics.reports.route_model import Call, HandlerDeps
 
 VARY = "Accept, Authorization"
@@ -57,7 +58,7 @@ def get_report(call: Call, deps: HandlerDeps) -> Response:
     today = deps.today()
     params = report_params(name, call.values, call.org_id, today=today)
     fmt = choose_format(call.values.get("format"), call.request.header("accept"))
-    cache = answers()
+    cache = answers(deps.settings().http)
     # `today` is part of the key: `stale` (and the default date) change with it, not only with
     # the outputs' version (the job_runs ledger, which moves with `as_of`).
     key = (call.route.path, call.org_id, fmt, today, tuple(sorted(call.values.items())))
@@ -74,9 +75,9 @@ def get_report(call: Call, deps: HandlerDeps) -> Response:
 
 
 @cache
-def answers() -> caching.AnswerCache:
-    """This process's answer cache, configured from the environment on first use."""
-    return caching.AnswerCache.from_env()
+def answers(settings: HttpSettings) -> caching.AnswerCache:
+    """This process's answer cache, sized by the front door's settings on first use."""
+    return caching.AnswerCache.for_settings(settings)
 
 
 def refresh_report(call: Call, deps: HandlerDeps) -> Response:
@@ -151,11 +152,8 @@ def report_params(
     if org_id is None:  # "every organization" is the command line's privilege only
         raise RuntimeError("a report over HTTP must name the caller's organization")
     day: date | None = values.get("date")
-    if day is not None and _is_weekly(name) and day.weekday() != SUNDAY:
-        raise BadRequest(
-            f"date must be a week-ending Sunday for {name}; {day} is a {day:%A}"
-            f" (the Sunday before it is {latest_sunday_before(day)})"
-        )
+    if day is not None and _is_weekly(name):
+        check_sunday(day, f"date must be a week-ending Sunday for {name}")
     return ReportParams(
         org_id=org_id,
         date=day,

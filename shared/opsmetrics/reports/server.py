@@ -6,12 +6,12 @@ the same routing table as Lambda, verifying the bearer JWT itself (see opsmetric
 - Cloud Run / Cloud Functions: a main.py holding `from opsmetrics.reports.server import reports`
   and `functions-framework --target reports` (or the platform's entry point `reports`).
 
-Configuration is read on the first request (not at import), once per process.
+Settings are read once per process, never at import: by `serve` before the server starts (the
+command line's, passed in), or for a bare functions-framework target on its first request.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opsmetrics.config import Settings
 from opsmetrics.reports.auth import AuthConfig, TokenVerifier, warn_local_default
 from opsmetrics.reports.messages import Request, Response, lower_headers
 from opsmetrics.reports.route_model import HandlerDeps
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     import flask
     from sqlalchemy import Engine
 
-    from opsmetrics.config import Settings
     from opsmetrics.reports.messages import Identity
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -41,6 +41,7 @@ ENTRY_SOURCE = Path(__file__).with_name("ff_entry") / "main.py"
 class _State:
     allow_embedded: bool = False
     allow_local_key: bool = False
+    settings: Settings | None = None
     verifier: TokenVerifier | None = None
 
 
@@ -48,29 +49,38 @@ _state = _State()
 _lock = threading.Lock()
 
 
-def configure(*, allow_embedded: bool = False, allow_local_key: bool = False) -> None:
-    """Set by `serve` before the server starts; a bare functions-framework target uses neither."""
+def configure(
+    settings: Settings, *, allow_embedded: bool = False, allow_local_key: bool = False
+) -> None:
+    """Set by `serve` before the server starts; a bare functions-framework target uses neither
+    allowance and reads its settings on the first request."""
     with _lock:
+        _state.settings = settings
         _state.allow_embedded = allow_embedded
         _state.allow_local_key = allow_local_key
         _state.verifier = None
 
 
+def _settings() -> Settings:
+    settings = _state.settings
+    if settings is None:
+        with _lock:
+            if _state.settings is None:
+                _state.settings = Settings.from_env()
+            settings = _state.settings
+    return settings
+
+
 def _verifier() -> TokenVerifier:
     verifier = _state.verifier
     if verifier is None:
+        auth = _settings().auth
         with _lock:
             if _state.verifier is None:
-                config = AuthConfig.from_env(allow_local_default=_state.allow_local_key)
+                config = AuthConfig.from_settings(auth, allow_local_default=_state.allow_local_key)
                 _state.verifier = TokenVerifier(config)
             verifier = _state.verifier
     return verifier
-
-
-def _settings() -> Settings:
-    from opsmetrics.config import Settings
-
-    return Settings.from_env()
 
 
 def _engine() -> Engine:
@@ -111,19 +121,19 @@ def reports(request: flask.Request) -> flask.Response:
     return to_flask(dispatch(to_request(request), DEPS))
 
 
-def serve(host: str, port: int) -> None:
-    """`opsmetrics serve`: the target under functions-framework's production server (gunicorn)."""
+def serve(host: str, port: int, settings: Settings | None = None) -> None:
+    """`opsmetrics serve`: the target under functions-framework's production server (gunicorn).
+    `settings`: the command line's; None reads them here (the server's own front door)."""
     import functions_framework
 
-    from opsmetrics.config import Settings
-
-    settings = Settings.from_env()
+    settings = Settings.from_env() if settings is None else settings
     loopback = host in LOOPBACK_HOSTS
-    config = AuthConfig.from_env(allow_local_default=loopback)  # ConfigError names the fix
+    # ConfigError names the fix
+    config = AuthConfig.from_settings(settings.auth, allow_local_default=loopback)
     if config.local_default:
         warn_local_default("opsmetrics serve")
     embedded = not (settings.database_url or settings.db_secret_arn)
-    configure(allow_embedded=True, allow_local_key=loopback)
+    configure(settings, allow_embedded=True, allow_local_key=loopback)
     if embedded:
         # Start (or attach to) the embedded server here, in the parent process, so it outlives
         # the workers, and give it the schema (a local, disposable database: nothing to install).
@@ -143,20 +153,18 @@ def serve(host: str, port: int) -> None:
         f"the dashboard: http://{host}:{port}/ (a link that signs in:"
         f" opsmetrics token --org ORG_ID --open --port {port})\n"
     )
-    _gunicorn(app, host, port).run()
+    _gunicorn(app, host, port, settings.http.threads).run()
 
 
-# One worker process (the embedded database and the answer cache live per process) with a thread
-# per concurrent request; the database pool (db.POOL_SIZE + db.POOL_OVERFLOW) covers them all.
-THREADS = 8
 # The request line (method, target, version) gunicorn reads before refusing with 414; the
 # routing table refuses a longer path and query the same way (routes.MAX_TARGET_BYTES).
 REQUEST_LINE_BYTES = 8190
 
 
-def _gunicorn(app: flask.Flask, host: str, port: int) -> Any:
+def _gunicorn(app: flask.Flask, host: str, port: int, threads: int) -> Any:
     """gunicorn's documented custom-application API with the limits above (functions-framework's
-    own server reads request lines of any length)."""
+    own server reads request lines of any length): one worker process (the embedded database and
+    the answer cache live per process), `threads` threads (config.HttpSettings.threads)."""
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -164,8 +172,7 @@ def _gunicorn(app: flask.Flask, host: str, port: int) -> Any:
             for key, value in {
                 "bind": f"{host}:{port}",
                 "workers": 1,
-                # THREADS as functions-framework reads it, for a server sized otherwise.
-                "threads": int(os.environ.get("THREADS", "") or THREADS),
+                "threads": threads,
                 "limit_request_line": REQUEST_LINE_BYTES,
                 "limit_request_field_size": REQUEST_LINE_BYTES,
                 "loglevel": "error",

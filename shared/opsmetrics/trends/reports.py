@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from opsmetrics.dates import check_range
 from opsmetrics.errors import BadRequest
 from opsmetrics.jobs import check_bounds
 from opsmetrics.reports import computed
@@ -72,8 +73,7 @@ def resolve_range(params: ReportParams, latest: date | None) -> tuple[date, date
     elif end is None and start is not None:
         end = start + span
     assert start is not None and end is not None
-    if end < start:
-        raise BadRequest(f"the range runs backwards: from {start} is after to {end}")
+    check_range(start, end)
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise BadRequest(
             f"from {start} to {end} is {(end - start).days + 1} days; at most {MAX_RANGE_DAYS}"
