@@ -23,6 +23,7 @@ from opsmetrics.dates import (
     latest_sunday_before,
 )
 from opsmetrics.errors import BadRequest
+from opsmetrics.plugins import load_attr
 
 if TYPE_CHECKING:
     from opsmetrics.job_context import JobFunction
@@ -126,22 +127,14 @@ def check_bounds(target: date, today: date, what: str = "date") -> date:
     return target
 
 
-def _territory_daily() -> JobFunction:
-    from opsmetrics.territory.daily import compute
+def function_at(path: str) -> Callable[[], JobFunction]:
+    """A job's `load`: the function at "module:name", imported only when the job runs."""
 
-    return compute
+    def load() -> JobFunction:
+        fn: JobFunction = load_attr(path)
+        return fn
 
-
-def _territory_weekly() -> JobFunction:
-    from opsmetrics.territory.weekly import compute
-
-    return compute
-
-
-def _trends_daily() -> JobFunction:
-    from opsmetrics.trends.daily import compute
-
-    return compute
+    return load
 
 
 JOBS: dict[str, Job] = {
@@ -153,7 +146,7 @@ JOBS: dict[str, Job] = {
             "per territory: bookings, rates and utilization over the 7 days ending on the date",
             "cron(0 3 * * ? *)",
             "daily_territory_metrics",
-            _territory_daily,
+            function_at("opsmetrics.territory.daily:compute"),
         ),
         Job(
             "weekly-hiring-triggers",
@@ -161,7 +154,7 @@ JOBS: dict[str, Job] = {
             "per territory: consecutive overloaded weeks, then hiring triggers for the Sunday",
             "cron(0 4 ? * MON *)",
             "weekly_hiring_triggers",
-            _territory_weekly,
+            function_at("opsmetrics.territory.weekly:compute"),
             reads="daily-territory-metrics",
         ),
         Job(
@@ -170,7 +163,7 @@ JOBS: dict[str, Job] = {
             "per organization: topic, sentiment, escalation and hotspot figures for the UTC day",
             "cron(0 3 * * ? *)",
             "daily_trend_aggregation",
-            _trends_daily,
+            function_at("opsmetrics.trends.daily:compute"),
         ),
     )
 }

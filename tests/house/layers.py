@@ -20,6 +20,8 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "opsmetrics.errors",
             "opsmetrics.dates",
             "opsmetrics.config",
+            "opsmetrics.config_fields",
+            "opsmetrics.plugins",
             "opsmetrics.observability",
             "opsmetrics.terminal",
             "opsmetrics.cli_errors",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 from sqlalchemy import Connection
 
 from opsmetrics.errors import NotFound
+from opsmetrics.plugins import load_attr
 from opsmetrics.reports.model import Report, ReportParams
 
 ReportBuilder = Callable[[Connection, ReportParams], Report]
@@ -32,8 +32,7 @@ def builder(name: str) -> ReportBuilder:
     entry = REPORTS.get(name)
     if entry is None:
         raise NotFound(f"unknown report {name!r}; known reports: {', '.join(REPORTS)}")
-    module_name, _, attr = entry.partition(":")
-    fn: ReportBuilder = getattr(importlib.import_module(module_name), attr)
+    fn: ReportBuilder = load_attr(entry)
     return fn
 
 
