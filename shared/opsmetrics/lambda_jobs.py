@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, JobAlreadyRunning, OpsmetricsError
-from opsmetrics.observability import logger, metrics
+from opsmetrics.observability import Handler, lambda_entry, logger, metrics
 
 if TYPE_CHECKING:
     from opsmetrics.events import JobRequest
@@ -65,6 +65,18 @@ def _count_rejected(job: str, settings: Settings) -> None:
         from aws_lambda_powertools.metrics import MetricUnit
 
         metrics().add_metric(name=f"{job}.rejected_events", unit=MetricUnit.Count, value=1)
+
+
+def job_handler(job: str) -> Handler:
+    """A job function's Lambda handler: Powertools' logging and metrics around one call into
+    run_job_event. functions/<folder>/app.py is this for its JOB; `opsmetrics invoke` builds the
+    same, without reading the handler files (the package never reaches into functions/)."""
+
+    @lambda_entry(job)
+    def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+        return run_job_event(job, event, context)
+
+    return lambda_handler
 
 
 def run_job_event(job: str, event: Any, context: Any = None) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """`opsmetrics invoke FUNCTION --event FILE`: run a Lambda handler here, without Docker or AWS.
 
-The handler file functions/<FUNCTION>/app.py is loaded as Lambda loads it, called with the event
-and a stand-in context, and its answer printed as JSON on stdout. Everything the handler writes
-(JSON logs, EMF metric lines) goes to stderr with `opsmetrics -v invoke` and is dropped
-otherwise, so the output pipes into jq. Without DATABASE_URL or DB_SECRET_ARN the
+The handler that functions/<FUNCTION>/app.py deploys is built from the package as that file
+builds it (the package never reads the functions/ folder), called with the event and a stand-in
+context, and its answer printed as JSON on stdout. Everything the handler writes (JSON logs, EMF
+metric lines) goes to stderr with `opsmetrics -v invoke` and is dropped otherwise, so the output
+pipes into jq. Without DATABASE_URL or DB_SECRET_ARN the
 invocation gets the embedded PostgreSQL's URL, like every other command. Metric publishing is
 off (POWERTOOLS_METRICS_DISABLED): nothing would collect the metrics here.
 
@@ -14,7 +15,6 @@ summary is still printed), 2 a bad request, 3 the same job and date is already r
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import logging
@@ -30,8 +30,6 @@ from typing import Any
 
 from opsmetrics.errors import BadRequest
 
-# The repository layout: shared/opsmetrics/local_invoke.py -> <root>/functions/<name>/app.py.
-_REPO_FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 # The stand-in context's limits: the job functions' timeout and memory in template.yaml.
 LOCAL_TIMEOUT_S = 900
 LOCAL_MEMORY_MB = 512
@@ -67,37 +65,33 @@ class LocalContext:
         return max(0, int((self.timeout_s - elapsed) * 1000))
 
 
-def functions_dir() -> Path:
-    """functions/ of this checkout, else of the current directory."""
-    for candidate in (_REPO_FUNCTIONS, Path.cwd() / "functions"):
-        if candidate.is_dir():
-            return candidate
-    raise BadRequest("no functions/ folder here: run from the opsmetrics checkout")
+# The reports API's function (functions/reports/app.py re-exports this handler).
+REPORTS_FUNCTION = "reports"
+REPORTS_HANDLER = "opsmetrics.reports.lambda_app:lambda_handler"
 
 
-def available(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in root.glob("*/app.py"))
+def available() -> list[str]:
+    """The functions `invoke` knows: each job's folder (the job model's) and the reports API."""
+    from opsmetrics.jobs import JOBS
+
+    return sorted([*(job.folder for job in JOBS.values()), REPORTS_FUNCTION])
 
 
-def load_handler(function: str, root: Path | None = None) -> Handler:
-    """functions/<function>/app.py's lambda_handler; a job name (dashes) is accepted too."""
-    root = root or functions_dir()
+def load_handler(function: str) -> Handler:
+    """The handler functions/<function>/app.py deploys, built from the package as that file
+    builds it (a job name with dashes is accepted too)."""
+    from opsmetrics.jobs import JOBS
+    from opsmetrics.lambda_jobs import job_handler
+    from opsmetrics.plugins import load_attr
+
     name = function.strip().replace("-", "_")
-    path = root / name / "app.py"
-    if not name or not path.is_file():
-        raise BadRequest(
-            f"unknown function {function!r}; one of: {', '.join(available(root)) or 'none'}"
-        )
-    spec = importlib.util.spec_from_file_location(f"opsmetrics_local_{name}", path)
-    if spec is None or spec.loader is None:
-        raise BadRequest(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler = getattr(module, "lambda_handler", None)
-    if not callable(handler):
-        raise BadRequest(f"{path} has no lambda_handler")
-    fn: Handler = handler
-    return fn
+    if name == REPORTS_FUNCTION:
+        reports: Handler = load_attr(REPORTS_HANDLER)
+        return reports
+    for job in JOBS.values():
+        if job.folder == name:
+            return job_handler(job.name)
+    raise BadRequest(f"unknown function {function!r}; one of: {', '.join(available())}")
 
 
 def read_event(event_path: str) -> Any:

@@ -3,6 +3,7 @@ state, the sample events of infra/events and the handlers loaded as Lambda loads
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import logging
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from sqlalchemy import Engine
 
 from opsmetrics.jobs import JOBS
-from opsmetrics.local_invoke import Handler, LocalContext, load_handler
+from opsmetrics.local_invoke import Handler, LocalContext
 from opsmetrics.observability import logger, metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +38,20 @@ def event_names(function: str) -> list[str]:
     return sorted(p.stem for p in (EVENTS / function).glob("*.json"))
 
 
+def load_app(function: str) -> ModuleType:
+    """functions/<function>/app.py, loaded from its file as Lambda loads it."""
+    path = FUNCTIONS / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"opsmetrics_test_{function}", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def handler(function: str) -> Handler:
     """functions/<function>/app.py's lambda_handler, loaded from its file (as Lambda does)."""
-    return load_handler(function, FUNCTIONS)
+    found: Handler = load_app(function).lambda_handler
+    return found
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -9,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from opsmetrics.cli import main
-from opsmetrics.local_invoke import LocalContext, functions_dir
+from opsmetrics.local_invoke import LocalContext, available, load_handler
 from tests.factories import insert_rows, refusing_writes
 from tests.handlers import data
-from tests.handlers.conftest import EVENTS, FUNCTIONS
+from tests.handlers.conftest import EVENTS, FUNCTIONS, load_app
 
 
 @pytest.fixture
@@ -128,7 +129,6 @@ def test_stand_in_context() -> None:
     # a fresh context has (almost) the whole timeout left, and never less than nothing
     assert 895_000 < context.get_remaining_time_in_millis() <= 900_000
     assert LocalContext(function_name="f", timeout_s=0).get_remaining_time_in_millis() == 0
-    assert functions_dir() == FUNCTIONS
 
 
 def test_reports_sample_events(cli_env: Engine, capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,3 +183,16 @@ def test_job_route_samples(cli_env: Engine, capsys: pytest.CaptureFixture[str]) 
     trends = next(j for j in status["jobs"] if j["job"] == "daily-trend-aggregation")
     assert answers["jobs-status"]["statusCode"] == 200
     assert trends["stale"] is True  # a run for one organization does not cover everybody
+
+
+def test_invoke_runs_the_handler_each_function_deploys() -> None:
+    """`opsmetrics invoke` builds its handlers from the package, never from functions/: each
+    folder there must be one it knows, and must deploy the very handler it builds."""
+    assert available() == sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+    for name in available():
+        deployed = inspect.unwrap(load_app(name).lambda_handler)
+        built = inspect.unwrap(load_handler(name))
+        assert deployed.__code__ is built.__code__, name
+        assert inspect.getclosurevars(deployed).nonlocals == (
+            inspect.getclosurevars(built).nonlocals
+        ), name
