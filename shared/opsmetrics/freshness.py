@@ -1,7 +1,7 @@
 """`opsmetrics status` and GET /jobs/status: per job, what is computed, what is due, what is
 running and whether it is stale (spec §6, §7, §8).
 
-The questions are the ledger's (`ledger.py`); this module asks them for every job, in one
+The questions are the ledger's (`ledger_queries.py`); this module asks them for every job, in one
 consistent snapshot, a handful of statements per job whatever the number of dates:
 
 - latest: the latest target date with a succeeded run covering the scope;
@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from opsmetrics import jobs, ledger
+from opsmetrics import jobs, ledger, ledger_queries
 
 # How many of the due dates beyond the horizon are listed (all are counted).
 BEYOND_SHOWN = 20
@@ -82,7 +82,7 @@ class JobFreshness:
     job: str
     cadence: str
     target: date  # the job's expected latest date for today
-    latest: ledger.Computed | None
+    latest: ledger_queries.Computed | None
     stale: bool
     due: list[date]
     beyond: Beyond
@@ -167,11 +167,11 @@ def _job(
     running: list[Running],
 ) -> JobFreshness:
     target = spec.target_for(today)
-    earliest = ledger.earliest_target(conn, spec.name, org_id)
+    earliest = ledger_queries.earliest_target(conn, spec.name, org_id)
     window = spec.due_window(target, horizon_days)
     horizon_start = window[0] if window is not None else target
     # Every gap before the horizon, in one statement; only the oldest few come back.
-    gaps = ledger.missing(
+    gaps = ledger_queries.missing(
         conn,
         spec,
         max(jobs.EARLIEST_DATE, horizon_start - timedelta(days=BEYOND_LOOKBACK_DAYS)),
@@ -189,9 +189,9 @@ def _job(
         job=spec.name,
         cadence=spec.cadence,
         target=target,
-        latest=ledger.latest_succeeded(conn, spec.name, org_id, on_or_before=today),
-        stale=ledger.is_stale(conn, spec, today, org_id),
-        due=ledger.due(conn, spec, target, horizon_days, org_id),
+        latest=ledger_queries.latest_succeeded(conn, spec.name, org_id, on_or_before=today),
+        stale=ledger_queries.is_stale(conn, spec, today, org_id),
+        due=ledger_queries.due(conn, spec, target, horizon_days, org_id),
         beyond=beyond,
         running=running,
     )

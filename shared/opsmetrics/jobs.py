@@ -2,9 +2,10 @@
 dependencies, in one place. Pure: no clock (`today` is always passed in), no I/O.
 
 Events, the command line and HTTP ask this module which dates a request names and whether they
-are valid; the ledger (`ledger.py`) asks it which dates a job has; the run loop (`runs.py`) asks
-it for the job's function. Job functions are referenced by typed loaders, so a job's module (and
-SQLAlchemy behind it) is imported only when that job runs.
+are valid; the ledger (`ledger_queries.py`) asks it which dates a job has; the run loop
+(`runs.py`) asks it for the job's function. Job functions are named by "module:name" paths
+(`function_at`), so a job's module (and SQLAlchemy behind it) is imported only when that job
+runs, and this model imports none of the products.
 """
 
 from __future__ import annotations

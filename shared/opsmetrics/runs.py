@@ -1,7 +1,8 @@
 """The run loop over dates: lock, ledger row, transaction, statement timeout, after-commit step.
 
 Every front door (CLI, Lambda, HTTP) runs jobs through `run()`; nothing else writes job_runs.
-What a job is lives in `jobs.py`; the job_runs SQL in `ledger.py`. One date is one run:
+What a job is lives in `jobs.py`; the job_runs SQL in `ledger.py` (writes) and
+`ledger_queries.py` (reads); one date's run in `one_date.py`. One date is one run:
 
 1. take a transaction-scoped advisory lock on (job, date), waiting at most `lock_wait_s`;
    a run that gives up writes nothing (JobAlreadyRunning);
@@ -24,7 +25,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from opsmetrics import batch, jobs, ledger
+from opsmetrics import batch, jobs, ledger, ledger_queries
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest
 from opsmetrics.ledger import RunRequest
@@ -57,13 +58,13 @@ def plan(
     """
     planned = set(dates)
     if catch_up:
-        planned.update(ledger.due(conn, spec, max(dates), horizon_days, org_id))
+        planned.update(ledger_queries.due(conn, spec, max(dates), horizon_days, org_id))
     if spec.previous(max(dates)) is not None:
-        earliest = ledger.earliest_target(conn, spec.name, org_id)
+        earliest = ledger_queries.earliest_target(conn, spec.name, org_id)
         if earliest is not None:
             for target in sorted(planned):
                 before = list(jobs.chain(spec, target, earliest))
-                done = ledger.succeeded(conn, spec.name, before, org_id)
+                done = ledger_queries.succeeded(conn, spec.name, before, org_id)
                 for previous in before:  # newest first: stop at the first one that is done
                     if previous in done or previous in planned:
                         break

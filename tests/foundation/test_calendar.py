@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from opsmetrics import jobs, ledger, runs
+from opsmetrics import jobs, ledger_queries, runs
 from opsmetrics.cli import EXIT_BAD_REQUEST, main
 from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest
@@ -133,7 +133,7 @@ def test_due_dates_are_unsucceeded_dates_after_the_earliest_within_the_horizon(
         )
     with db.connect() as conn:
         # The horizon is 16..29 November; before 10 November nothing is ever due.
-        assert ledger.due(conn, spec, target, 14, None) == [
+        assert ledger_queries.due(conn, spec, target, 14, None) == [
             date(2026, 11, 16),
             date(2026, 11, 17),
             date(2026, 11, 18),
@@ -144,16 +144,18 @@ def test_due_dates_are_unsucceeded_dates_after_the_earliest_within_the_horizon(
             date(2026, 11, 28),
         ]
         # for the one organization, its own run of the 23rd covers it
-        assert date(2026, 11, 23) not in ledger.due(conn, spec, target, 14, someone)
-        assert ledger.due(conn, spec, target, 3, None) == [date(2026, 11, 28)]
-        assert ledger.due(conn, spec, target, 0, None) == []
-        assert ledger.missing(conn, spec, date(2026, 11, 1), date(2026, 11, 15), None) == (
-            ledger.Missing([date(2026, 11, d) for d in range(11, 16)], 5, date(2026, 11, 15))
+        assert date(2026, 11, 23) not in ledger_queries.due(conn, spec, target, 14, someone)
+        assert ledger_queries.due(conn, spec, target, 3, None) == [date(2026, 11, 28)]
+        assert ledger_queries.due(conn, spec, target, 0, None) == []
+        assert ledger_queries.missing(conn, spec, date(2026, 11, 1), date(2026, 11, 15), None) == (
+            ledger_queries.Missing(
+                [date(2026, 11, d) for d in range(11, 16)], 5, date(2026, 11, 15)
+            )
         )
-        oldest_two = ledger.missing(
+        oldest_two = ledger_queries.missing(
             conn, spec, date(2026, 11, 1), date(2026, 11, 19), None, limit=2
         )
-        assert oldest_two == ledger.Missing(
+        assert oldest_two == ledger_queries.Missing(
             [date(2026, 11, 11), date(2026, 11, 12)], 9, date(2026, 11, 19)
         )
 
@@ -174,10 +176,10 @@ def test_a_run_for_one_organization_moves_only_its_own_calendar(db: Engine) -> N
         )
     target = date(2026, 11, 30)
     with db.connect() as conn:
-        assert ledger.due(conn, spec, target, 14, None) == [
+        assert ledger_queries.due(conn, spec, target, 14, None) == [
             date(2026, 11, d) for d in range(21, 30)
         ]
-        assert ledger.due(conn, spec, target, 14, tenant) == [
+        assert ledger_queries.due(conn, spec, target, 14, tenant) == [
             date(2026, 11, d) for d in range(16, 30) if d != 20
         ]
 
@@ -187,7 +189,7 @@ def test_weekly_due_dates_are_sundays(db: Engine) -> None:
     with db.begin() as conn:
         insert_rows(conn, "job_runs", [_row(spec.name, date(2026, 11, 1))])
     with db.connect() as conn:
-        assert ledger.due(conn, spec, date(2026, 11, 29), 14, None) == [
+        assert ledger_queries.due(conn, spec, date(2026, 11, 29), 14, None) == [
             date(2026, 11, 15),
             date(2026, 11, 22),
         ]

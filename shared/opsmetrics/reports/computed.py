@@ -10,7 +10,7 @@ date, a failed run, or rows written outside the jobs never become a report's dat
   the command that computes it. Never a report of zeros.
 - Dates outside the valid target dates (jobs.check_bounds): BadRequest.
 - `as_of`: when the run behind the data finished; `stale`: the job's expected latest date
-  (Job.target_for(today)) has no succeeded run covering the caller (ledger.is_stale).
+  (Job.target_for(today)) has no succeeded run covering the caller (ledger_queries.is_stale).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection
 
-from opsmetrics import ledger
+from opsmetrics import ledger_queries
 from opsmetrics.errors import NotFound
 from opsmetrics.jobs import JOBS, Job
 from opsmetrics.reports.model import ReportFreshness, ReportParams
@@ -39,14 +39,16 @@ def one_date(
     today = params.current_day()
     if asked is not None:
         spec.check(asked, today)  # the job's own rule: bounds, and Sundays for a weekly job
-        found = ledger.latest_succeeded(conn, spec.name, params.org_id, on=asked)
+        found = ledger_queries.latest_succeeded(conn, spec.name, params.org_id, on=asked)
         if found is None:
             raise not_computed(name, spec, asked, asked)
     else:
         found = _latest(conn, name, spec, params)
     as_of = found.finished_at
     if spec.recomputes_later_dates:  # a rerun of an earlier Sunday rewrote this one's counters
-        as_of = ledger.last_rewrite(conn, spec.name, params.org_id, found.target_date) or as_of
+        as_of = (
+            ledger_queries.last_rewrite(conn, spec.name, params.org_id, found.target_date) or as_of
+        )
     return found.target_date, freshness(conn, spec, params, as_of)
 
 
@@ -55,9 +57,11 @@ def latest_date(conn: Connection, name: str, params: ReportParams) -> date:
     return _latest(conn, name, report_job(name), params).target_date
 
 
-def _latest(conn: Connection, name: str, spec: Job, params: ReportParams) -> ledger.Computed:
+def _latest(
+    conn: Connection, name: str, spec: Job, params: ReportParams
+) -> ledger_queries.Computed:
     today = params.current_day()
-    found = ledger.latest_succeeded(conn, spec.name, params.org_id, on_or_before=today)
+    found = ledger_queries.latest_succeeded(conn, spec.name, params.org_id, on_or_before=today)
     if found is None:
         raise nothing_computed(name, spec, today)
     return found
@@ -69,7 +73,7 @@ def dates_between(
     """The computed dates in [start, end], oldest first, and the freshness of the latest run
     among them; NotFound when there is none."""
     spec = report_job(name)
-    found = ledger.succeeded_between(conn, spec.name, params.org_id, start, end)
+    found = ledger_queries.succeeded_between(conn, spec.name, params.org_id, start, end)
     if not found:
         raise not_computed(name, spec, start, end)
     return sorted(found), freshness(conn, spec, params, max(found.values()))
@@ -79,7 +83,7 @@ def freshness(
     conn: Connection, spec: Job, params: ReportParams, as_of: datetime
 ) -> ReportFreshness:
     today = params.current_day()
-    stale = ledger.is_stale(conn, spec, today, params.org_id)
+    stale = ledger_queries.is_stale(conn, spec, today, params.org_id)
     return ReportFreshness(as_of=as_of, stale=stale, job=spec.name, expected=spec.target_for(today))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics import ledger
+from opsmetrics import ledger_queries
 from opsmetrics.job_context import AfterCommit, JobContext, JobOutcome
 from opsmetrics.territory import alerts, streaks
 from opsmetrics.territory.daily import write_day
@@ -65,7 +65,7 @@ def compute(ctx: JobContext) -> JobOutcome:
         stats["daily_rows_computed"] = 0
     stats.update(streaks.update_week(ctx.conn, sunday, org_id))
     # spec §7: later computed weeks never keep counting a streak this week no longer has.
-    later = ledger.computed_after(ctx.conn, ctx.job, sunday, org_id)
+    later = ledger_queries.computed_after(ctx.conn, ctx.job, sunday, org_id)
     stats.update(streaks.carry_forward(ctx.conn, sunday, later, org_id))
 
     triggers = evaluate(read_figures(ctx.conn, sunday, org_id=org_id, where=TRIGGER_CANDIDATES))
