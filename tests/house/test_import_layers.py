@@ -64,3 +64,11 @@ def test_deferred_and_type_checking_imports_are_told_apart(tmp_path: Path) -> No
         "def f():\n    from . import d\n"
     )
     assert imports.graph(tmp_path)["opsmetrics.a"] == {"opsmetrics.b": True, "opsmetrics.d": False}
+
+
+def test_the_house_page_lists_the_layers_in_order() -> None:
+    """docs/house.md's table of layers is the order layers.py enforces."""
+    page = (SHARED.parent / "docs" / "house.md").read_text(encoding="utf-8")
+    table = page[page.index("| layer | holds | modules |") :].split("\n\n", 1)[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+    assert rows == [name for name, _, _ in layers.LAYERS]
