@@ -8,15 +8,15 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
-from opsmetrics.territory.gaps import coverage_gap
-from opsmetrics.territory.rules import TerritoryFigures
+from opsmetrics.territory.gaps import gap_of
+from opsmetrics.territory.rules import TRIGGER_TYPES, TerritoryFigures
 from opsmetrics.territory.rules_sql import (
-    GAP_CRITICAL_SQL,
+    GAP_SEVERITY_SQL,
     GAP_SQL,
     GAP_VOLUME_SQL,
     TRIGGER_SEVERITY_SQL,
 )
-from opsmetrics.territory.triggers import RULES, TRIGGER_TYPES
+from opsmetrics.territory.triggers import trigger_of
 
 # Each threshold, just either side of it, and the extremes.
 UTILIZATION = ["0.00", "70.00", "70.01", "80.00", "80.01", "100.00"]
@@ -39,7 +39,7 @@ def test_sql_twins_match_the_rules_on_every_combination(db: Engine) -> None:
     )
     columns = ", ".join(TRIGGER_SEVERITY_SQL[kind] for kind in TRIGGER_TYPES)
     sql = (
-        f"SELECT i, {columns}, {GAP_SQL}, {GAP_CRITICAL_SQL}, {GAP_VOLUME_SQL}"
+        f"SELECT i, {columns}, {GAP_SQL}, {GAP_SEVERITY_SQL}, {GAP_VOLUME_SQL}"
         f" FROM (VALUES {values}) AS m(i, primary_medic_utilization, hiring_trigger_weeks,"
         " total_bookings, fulfillment_rate, rejection_rate) ORDER BY i"
     )
@@ -47,7 +47,7 @@ def test_sql_twins_match_the_rules_on_every_combination(db: Engine) -> None:
         rows = conn.execute(text(sql)).all()
     assert len(rows) == len(combos)
     seen_severities = set()
-    for (u, w, t, f, r), (_, *sql_severities, is_gap, gap_critical, volume_met) in zip(
+    for (u, w, t, f, r), (_, *sql_severities, is_gap, gap_severity, volume_met) in zip(
         combos, rows, strict=True
     ):
         fig = TerritoryFigures(
@@ -65,13 +65,13 @@ def test_sql_twins_match_the_rules_on_every_combination(db: Engine) -> None:
             coverage_gap_weeks=w,
         )
         for kind, sql_severity in zip(TRIGGER_TYPES, sql_severities, strict=True):
-            rule = RULES[kind](fig)
+            rule = trigger_of(kind, fig)
             assert (rule.severity if rule else None) == sql_severity, (kind, u, w, t, f, r)
             seen_severities.add((kind, sql_severity))
-        gap = coverage_gap(fig)
+        gap = gap_of(fig)
         assert (gap is not None) == bool(is_gap), (t, r)
         if gap is not None:
-            assert (gap.severity == "critical") == gap_critical, r
+            assert gap.severity == gap_severity, r
             assert gap.minimum_volume_met == volume_met, t
     # the grid reaches every outcome of every rule
     assert seen_severities == {

@@ -29,7 +29,7 @@ from opsmetrics.reports.messages import Identity, Request, Response
 from opsmetrics.reports.params import Param, match_path, parse_params
 from opsmetrics.reports.problems import MethodNotAllowed, to_response
 from opsmetrics.reports.registry import REPORT_JOBS, REPORTS
-from opsmetrics.territory.reports import DEFAULT_WEEKLY_ROWS
+from opsmetrics.territory.limits import DEFAULT_WEEKLY_ROWS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -9,13 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.territory.rules import (
-    FULFILLMENT_TARGET,
-    GAP_WARNING_REJECTION,
-    MINIMUM_VOLUME,
-    WARNING_UTILIZATION,
-    TerritoryFigures,
-)
+from opsmetrics.territory.rules import TerritoryFigures
 
 # Columns of TerritoryFigures, from territory_metrics m joined to territories t.
 FIGURE_COLUMNS = """
@@ -25,15 +19,6 @@ FIGURE_COLUMNS = """
     t.primary_medic_id IS NOT NULL AS has_primary_medic,
     t.secondary_medic_id IS NOT NULL AS has_secondary_medic
 """
-
-# Rows that can raise a hiring trigger: a loose pre-filter so the database sends only candidates;
-# the rules in triggers.py still decide (a test checks nothing is lost).
-TRIGGER_CANDIDATES = (
-    f"(m.primary_medic_utilization > {WARNING_UTILIZATION}"
-    f" OR (m.total_bookings >= {MINIMUM_VOLUME}"
-    f" AND (m.fulfillment_rate < {FULFILLMENT_TARGET}"
-    f" OR m.rejection_rate > {GAP_WARNING_REJECTION})))"
-)
 
 
 def figures_from(row: Mapping[str, Any]) -> TerritoryFigures:
