@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
 Number = Decimal | int
 Severity = Literal["info", "warning", "critical"]
@@ -113,40 +113,36 @@ class IsSet(Condition):
         return f"{name(self.figure)} IS NOT NULL"
 
 
-def _flat(kind: type[AllOf | AnyOf], parts: Iterable[Condition]) -> tuple[Condition, ...]:
-    """(a AND b) AND c as a AND b AND c: one level of parentheses in the SQL."""
-    out: list[Condition] = []
-    for part in parts:
-        out.extend(part.parts if isinstance(part, kind) else (part,))
-    return tuple(out)
-
-
 @dataclass(frozen=True)
-class AllOf(Condition):
+class _Junction(Condition):
+    """Parts joined by AND (AllOf) or OR (AnyOf); (a AND b) AND c is kept as a AND b AND c, so
+    the SQL has one level of parentheses."""
+
     parts: tuple[Condition, ...]
+    WORD: ClassVar[str]
+    JOIN: ClassVar[Callable[[Iterable[bool]], bool]]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", _flat(AllOf, self.parts))
+        flat: list[Condition] = []
+        for part in self.parts:
+            flat.extend(part.parts if isinstance(part, type(self)) else (part,))
+        object.__setattr__(self, "parts", tuple(flat))
 
     def holds(self, row: object) -> bool:
-        return all(part.holds(row) for part in self.parts)
+        return type(self).JOIN(part.holds(row) for part in self.parts)
 
     def sql(self, name: Naming = in_metrics) -> str:
-        return "(" + " AND ".join(part.sql(name) for part in self.parts) + ")"
+        return "(" + f" {self.WORD} ".join(part.sql(name) for part in self.parts) + ")"
 
 
-@dataclass(frozen=True)
-class AnyOf(Condition):
-    parts: tuple[Condition, ...]
+class AllOf(_Junction):
+    WORD = "AND"
+    JOIN = all
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", _flat(AnyOf, self.parts))
 
-    def holds(self, row: object) -> bool:
-        return any(part.holds(row) for part in self.parts)
-
-    def sql(self, name: Naming = in_metrics) -> str:
-        return "(" + " OR ".join(part.sql(name) for part in self.parts) + ")"
+class AnyOf(_Junction):
+    WORD = "OR"
+    JOIN = any
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,14 @@ FIGURE_COLUMNS = """
 """
 
 
+def org_filter(org_id: uuid.UUID | None, alias: str, params: dict[str, Any]) -> str:
+    """` AND <alias>.org_id = :org_id`, its value added to params; "" for every organization."""
+    if org_id is None:
+        return ""
+    params["org_id"] = org_id
+    return f" AND {alias}.org_id = :org_id"
+
+
 def figures_from(row: Mapping[str, Any]) -> TerritoryFigures:
     """From a result row or a JSON object with the FIGURE_COLUMNS names."""
     return TerritoryFigures(
@@ -57,9 +65,7 @@ def read_figures(
         " WHERE m.metric_date = :day"
     )
     params: dict[str, Any] = {"day": day}
-    if org_id is not None:
-        sql += " AND m.org_id = :org_id"
-        params["org_id"] = org_id
+    sql += org_filter(org_id, "m", params)
     if region:
         sql += " AND lower(t.region) = lower(:region)"
         params["region"] = region.strip()

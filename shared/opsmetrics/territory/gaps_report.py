@@ -14,17 +14,9 @@ from sqlalchemy import Connection, text
 
 from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
+from opsmetrics.territory import report_reads as reads
 from opsmetrics.territory.figures import FIGURE_COLUMNS, figures_from
 from opsmetrics.territory.gaps import gap_of, sort_gaps
-from opsmetrics.territory.report_reads import (
-    BY_SECTOR,
-    RulesDisagree,
-    decode,
-    filters,
-    name_orgs,
-    shown,
-    with_org,
-)
 from opsmetrics.territory.rules_sql import (
     GAP_SEVERITY_SQL,
     GAP_SQL,
@@ -50,15 +42,15 @@ GAP_COLUMNS = [
 def coverage_gaps(conn: Connection, params: ReportParams) -> Report:
     """Sorted coverage gaps; under-volume ones only with include_low_volume (with a note)."""
     day, freshness = computed.one_date(conn, "coverage-gaps", params, params.date)
-    columns = with_org(GAP_COLUMNS, params)
+    columns = reads.with_org(GAP_COLUMNS, params)
     summary: dict[str, Any] = {"critical": 0, "warning": 0, "total": 0, "low_volume": 0}
     summary["low_volume_included"] = params.include_low_volume
     sql_params: dict[str, Any] = {
         "day": day,
-        "shown": shown(params),
+        "shown": reads.shown(params),
         "low": params.include_low_volume,
     }
-    where = filters(params, sql_params)
+    where = reads.filters(params, sql_params)
     sql = f"""
     WITH found AS (
         SELECT {FIGURE_COLUMNS}, {GAP_SEVERITY_SQL} AS severity, {GAP_VOLUME_SQL} AS volume_met
@@ -73,22 +65,22 @@ def coverage_gaps(conn: Connection, params: ReportParams) -> Report:
          FROM found)::text AS counts,
         (SELECT coalesce(json_agg(f), '[]') FROM (
             SELECT * FROM found WHERE volume_met OR :low
-            ORDER BY {SEVERITY_RANK_SQL.format("severity")}, rejection_rate DESC, {BY_SECTOR}
+            ORDER BY {SEVERITY_RANK_SQL.format("severity")}, rejection_rate DESC, {reads.BY_SECTOR}
             LIMIT :shown) f)::text AS shown
     """
     found = conn.execute(text(sql), sql_params).one()
-    counts = decode(found.counts)
+    counts = reads.decode(found.counts)
     summary.update(counts)
     summary["total"] = counts["critical"] + counts["warning"]
     gaps = []
-    for row in decode(found.shown):
+    for row in reads.decode(found.shown):
         gap = gap_of(figures_from(row))
         if gap is None or gap.severity != row["severity"]:
-            raise RulesDisagree(f"coverage gap of {row['territory_id']}: {row}")
+            raise reads.RulesDisagree(f"coverage gap of {row['territory_id']}: {row}")
         gaps.append(gap)
     gaps = sort_gaps(gaps)
     rows = [g.to_dict() for g in gaps]
-    name_orgs(conn, rows, params)
+    reads.name_orgs(conn, rows, params)
     return Report(
         "coverage-gaps",
         day,

@@ -18,18 +18,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from opsmetrics.territory.figures import org_filter
 from opsmetrics.territory.rules_sql import GAP_WEEK_SQL, OVERLOADED_SQL
 
 
 def previous_week(sunday: date) -> date:
     return sunday - timedelta(days=7)
-
-
-def _org_filter(org_id: uuid.UUID | None, alias: str, params: dict[str, Any]) -> str:
-    if org_id is None:
-        return ""
-    params["org_id"] = org_id
-    return f"AND {alias}.org_id = :org_id"
 
 
 _ONE_WEEK = """
@@ -62,7 +56,7 @@ def update_week(conn: Connection, sunday: date, org_id: uuid.UUID | None) -> dic
     """Set both counters of `sunday` from its own figures and S-7's counters."""
     params: dict[str, Any] = {"day": sunday, "previous": previous_week(sunday)}
     sql = _ONE_WEEK.format(
-        overloaded=OVERLOADED_SQL, gap=GAP_WEEK_SQL, org_filter=_org_filter(org_id, "c", params)
+        overloaded=OVERLOADED_SQL, gap=GAP_WEEK_SQL, org_filter=org_filter(org_id, "c", params)
     )
     row = conn.execute(text(sql), params).mappings().one()
     return {k: int(v) for k, v in row.items()}
@@ -131,7 +125,7 @@ def forward_sql(org_id: uuid.UUID | None, params: dict[str, Any]) -> str:
     return _FORWARD.format(
         overloaded=OVERLOADED_SQL,
         gap=GAP_WEEK_SQL,
-        org_filter=_org_filter(org_id, "m", params),
+        org_filter=org_filter(org_id, "m", params),
         step=STEP,
         hiring_restart=_RESTART.format(
             counter="hiring_trigger_weeks", condition="overloaded", step=STEP

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, text
 from opsmetrics.errors import BadRequest
 from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
+from opsmetrics.territory import report_reads as reads
 from opsmetrics.territory.cursor import Cursor
 from opsmetrics.territory.figures import FIGURE_COLUMNS
-from opsmetrics.territory.report_reads import BY_SECTOR, decode, filters, with_org
 from opsmetrics.territory.summary import TOTALS_SQL, TerritoryTotals, summarize_totals
 
 # A territories report row, built in SQL from `base` (FIGURE_COLUMNS): report key -> column.
@@ -62,9 +62,9 @@ def territories(conn: Connection, params: ReportParams) -> Report:
         raise BadRequest(f"cursor belongs to {cursor.day}, not {params.date}")
     asked = params.date or (cursor.day if cursor else None)
     day, freshness = computed.one_date(conn, "territories", params, asked)
-    columns = with_org(TERRITORY_COLUMNS, params)
+    columns = reads.with_org(TERRITORY_COLUMNS, params)
     sql_params: dict[str, Any] = {"day": day}
-    where = filters(params, sql_params)
+    where = reads.filters(params, sql_params)
     after = ""
     if cursor:
         after = (
@@ -81,12 +81,12 @@ def territories(conn: Connection, params: ReportParams) -> Report:
     SELECT
         (SELECT {TOTALS_SQL} FROM base)::text AS totals,
         (SELECT coalesce(json_agg({_territory_row_sql(params.org_id is None)}
-                                  ORDER BY {BY_SECTOR}), '[]')
-         FROM (SELECT b.* FROM base b {after} ORDER BY {BY_SECTOR} {limit}) p)::text AS page
+                                  ORDER BY {reads.BY_SECTOR}), '[]')
+         FROM (SELECT b.* FROM base b {after} ORDER BY {reads.BY_SECTOR} {limit}) p)::text AS page
     """
     found = conn.execute(text(sql), sql_params).one()
-    totals = TerritoryTotals(**decode(found.totals))
-    page: list[dict[str, Any]] = decode(found.page)
+    totals = TerritoryTotals(**reads.decode(found.totals))
+    page: list[dict[str, Any]] = reads.decode(found.page)
     next_cursor = None
     if params.limit is not None and len(page) > params.limit:
         page = page[: params.limit]

@@ -15,16 +15,9 @@ from sqlalchemy import Connection, text
 
 from opsmetrics.reports import computed
 from opsmetrics.reports.model import Report, ReportParams
+from opsmetrics.territory import report_reads as reads
 from opsmetrics.territory.conditions import SEVERITIES
 from opsmetrics.territory.figures import figures_from
-from opsmetrics.territory.report_reads import (
-    RulesDisagree,
-    decode,
-    filters,
-    name_orgs,
-    shown,
-    with_org,
-)
 from opsmetrics.territory.rules import TRIGGER_TYPES
 from opsmetrics.territory.rules_sql import (
     SEVERITY_RANK_SQL,
@@ -108,13 +101,13 @@ def _triggers_sql(where: str) -> str:
 def hiring_triggers(conn: Connection, params: ReportParams) -> Report:
     """Counts by severity (all triggers), the most urgent triggers, and both by region."""
     day, freshness = computed.one_date(conn, "hiring-triggers", params, params.date)
-    columns = with_org(TRIGGER_COLUMNS, params)
-    sql_params: dict[str, Any] = {"day": day, "shown": shown(params)}
-    found = conn.execute(text(_triggers_sql(filters(params, sql_params))), sql_params).one()
+    columns = reads.with_org(TRIGGER_COLUMNS, params)
+    sql_params: dict[str, Any] = {"day": day, "shown": reads.shown(params)}
+    found = conn.execute(text(_triggers_sql(reads.filters(params, sql_params))), sql_params).one()
 
     per_region: dict[str, dict[str, int]] = {}
     summary = count_by_severity([])
-    for entry in decode(found.counts):
+    for entry in reads.decode(found.counts):
         region = entry.pop("region")
         counts = count_by_severity([])
         for key, n in entry.items():
@@ -126,14 +119,14 @@ def hiring_triggers(conn: Connection, params: ReportParams) -> Report:
                 summary[key] += n
 
     listed: list[HiringTrigger] = []
-    for row in decode(found.shown):
+    for row in reads.decode(found.shown):
         kind = TRIGGER_TYPES[row["type_rank"]]
         trigger = trigger_of(kind, figures_from(row))
         if trigger is None or trigger.severity != row["severity"]:
-            raise RulesDisagree(f"{kind} of {row}")
+            raise reads.RulesDisagree(f"{kind} of {row}")
         listed.append(trigger)
     rows = [t.to_dict() for t in listed]
-    name_orgs(conn, rows, params)
+    reads.name_orgs(conn, rows, params)
     as_row = {id(t): r for t, r in zip(listed, rows, strict=True)}
     by_region = [
         {"region": g.region, **g.counts, "triggers": [as_row[id(t)] for t in g.triggers]}

@@ -26,7 +26,7 @@ from opsmetrics import ledger
 from opsmetrics.runs import AfterCommit, JobContext, JobOutcome
 from opsmetrics.territory import alerts, streaks
 from opsmetrics.territory.daily import write_day
-from opsmetrics.territory.figures import read_figures
+from opsmetrics.territory.figures import org_filter, read_figures
 from opsmetrics.territory.rules_sql import TRIGGER_CANDIDATES
 from opsmetrics.territory.triggers import count_by_severity, evaluate
 
@@ -41,9 +41,7 @@ def missing_rows(conn: Connection, day: date, org_id: uuid.UUID | None) -> int:
         " WHERE m.territory_id = t.id AND m.metric_date = :day)"
     )
     params: dict[str, Any] = {"day": day}
-    if org_id is not None:
-        sql += " AND t.org_id = :org_id"
-        params["org_id"] = org_id
+    sql += org_filter(org_id, "t", params)
     return int(conn.execute(text(sql), params).scalar_one())
 
 
