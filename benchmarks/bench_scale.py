@@ -48,7 +48,7 @@ from sqlalchemy import Engine, event, text
 
 from opsmetrics import batch, runs
 from opsmetrics.config import Settings
-from opsmetrics.territory import daily
+from opsmetrics.territory import daily, daily_sql
 from opsmetrics.trends.daily import day_bounds
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -92,7 +92,10 @@ def dates_ending(anchor: date, n: int) -> list[date]:
 
 
 def territory_params(dates: list[date]) -> dict[str, Any]:
-    return {"first_day": dates[0] - timedelta(days=daily.WINDOW_DAYS - 1), "last_day": dates[-1]}
+    return {
+        "first_day": dates[0] - timedelta(days=daily_sql.WINDOW_DAYS - 1),
+        "last_day": dates[-1],
+    }
 
 
 def trend_params(dates: list[date]) -> dict[str, Any]:

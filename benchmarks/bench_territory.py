@@ -41,8 +41,9 @@ from opsmetrics.config import Settings
 from opsmetrics.db import build_engine
 from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
-from opsmetrics.territory import daily
-from opsmetrics.territory.daily import JOB_WORK_MEM, window
+from opsmetrics.territory import daily, daily_sql
+from opsmetrics.territory.daily import JOB_WORK_MEM
+from opsmetrics.territory.daily_sql import window
 from opsmetrics.territory.postcodes import sector_sql
 from opsmetrics.territory.rules import CONFIRMED_STATUSES, COUNTED_STATUSES, REJECTED_STATUS
 from opsmetrics.territory.rules_sql import rate_sql, utilization_sql
@@ -154,37 +155,38 @@ def _timed_in_rollback(
 def _stages() -> dict[str, list[str]]:
     """The job's statements stage by stage (each stage includes the ones before it), every column
     consumed so that nothing is pruned."""
-    classes = ", ".join(f"sum(n_{name})" for name, _ in daily.STATUS_CLASSES)
-    sums_table = daily.sums_table_sql(None)
+    classes = ", ".join(f"sum(n_{name})" for name, _ in daily_sql.STATUS_CLASSES)
+    sums_table = daily_sql.sums_table_sql(None)
     return {
         "grouping with status counts": [
-            f"SELECT count(*), sum(n_all), {classes} FROM ({daily.per_key_sql('', packed=True)}) k"
+            f"SELECT count(*), sum(n_all), {classes}"
+            f" FROM ({daily_sql.per_key_sql('', packed=True)}) k"
         ],
         "+ sector of each key": [
             f"SELECT count(*), sum(n_all), {classes}, count(sector)"
-            f" FROM ({daily.keys_sql('', packed=True)}) k"
+            f" FROM ({daily_sql.keys_sql('', packed=True)}) k"
         ],
         "+ sums per (org, sector)": [
             "SELECT count(*), sum(n_all), sum(n_counted), sum(n_confirmed), sum(n_rejected),"
             " sum(n_known), count(bad_key_1), count(*) FILTER (WHERE covered), max(biggest_key)"
-            f" FROM ({daily.per_sector_sql('', packed=True)}) s"
+            f" FROM ({daily_sql.per_sector_sql('', packed=True)}) s"
         ],
         "+ into the temporary table": [sums_table],
         "+ the write (plain INSERT)": [
             sums_table,
-            daily.write_sql(org_id=None, mode="insert", sums_table=True),
+            daily_sql.write_sql(org_id=None, mode="insert", sums_table=True),
         ],
     }
 
 
 def _fk_check_ms(engine: Engine, params: dict[str, Any]) -> float:
-    explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + daily.write_sql(
+    explain = "EXPLAIN (ANALYZE, FORMAT JSON) " + daily_sql.write_sql(
         org_id=None, mode="insert", sums_table=True
     )
     with engine.connect() as conn:
         conn.begin()
         _session(conn, workers=daily.PARALLEL_WORKERS)
-        _run(conn, daily.sums_table_sql(None), params)
+        _run(conn, daily_sql.sums_table_sql(None), params)
         plan = conn.execute(text(explain), params).scalar_one()
         conn.rollback()
     doc = plan if isinstance(plan, list) else json.loads(plan)

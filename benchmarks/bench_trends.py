@@ -40,7 +40,7 @@ from opsmetrics.config import Settings
 from opsmetrics.db import get_engine
 from opsmetrics.trends import hotspots
 from opsmetrics.trends.daily import day_bounds
-from opsmetrics.trends.sql import tone_text_sql, usable_tone_sql
+from opsmetrics.trends.values import tone_text_sql, usable_tone_sql
 
 DAY = "created_at >= :day_start AND created_at < :day_end"
 TONE = tone_text_sql("sentiment")  # the job's per-row tone; blank ones are dropped per group

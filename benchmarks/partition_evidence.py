@@ -28,7 +28,7 @@ from scale_data import ANCHOR, SPECS, ensure
 from sqlalchemy import Connection, text
 
 from opsmetrics.config import Settings
-from opsmetrics.territory import batch_sql, daily
+from opsmetrics.territory import batch_sql, daily, daily_sql
 from opsmetrics.trends import sql as trend_sql
 from opsmetrics.trends.daily import BATCH_SIZE
 
@@ -106,12 +106,12 @@ def build(conn: Connection) -> None:
 
 def _statements() -> dict[str, tuple[str, dict[str, Any]]]:
     day = ANCHOR
-    first, last = daily.window(day)
+    first, last = daily_sql.window(day)
     dates = [day - timedelta(days=k) for k in range(29, -1, -1)]
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return {
-        "territory job, sums of one date (daily.per_sector_sql)": (
-            f"SELECT count(*) FROM ({daily.per_sector_sql('', packed=True)}) s",
+        "territory job, sums of one date (daily_sql.per_sector_sql)": (
+            f"SELECT count(*) FROM ({daily_sql.per_sector_sql('', packed=True)}) s",
             {"first_day": first, "last_day": last},
         ),
         "territory batch, day sums of 30 dates (batch_sql.days_table_sql)": (

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from opsmetrics import batch, runs
 from opsmetrics.config import Settings
 from opsmetrics.run_results import RunSummary
-from opsmetrics.territory import daily
+from opsmetrics.territory import daily_sql
 from tests.batch_checks import ledger_by_date, runs_per_date, table_digest
 from tests.factories import refusing_writes
 from tests.territory.fixture import D, World, bookings, build_world, day
@@ -156,7 +156,7 @@ def test_groups_too_big_to_pack_are_counted_exactly_in_a_batch(
     _one_by_one(db, settings, DATES[-8:])
     separate = _snapshot(db)
     _reset(db)
-    monkeypatch.setattr(daily, "PACK_BITS", 2)  # 0..3 per field: the fixture's 31 overflow
+    monkeypatch.setattr(daily_sql, "PACK_BITS", 2)  # 0..3 per field: the fixture's 31 overflow
     _batched(db, settings, DATES[-8:])
     assert _snapshot(db) == separate
 

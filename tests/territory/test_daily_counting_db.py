@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from opsmetrics.config import Settings
 from opsmetrics.run_results import RunSummary
-from opsmetrics.territory import daily
+from opsmetrics.territory import daily, daily_sql
 from opsmetrics.territory.rules import KNOWN_STATUSES
 from tests.factories import org
 from tests.territory.fixture import D, World, bookings, build_world, day, metrics
@@ -27,18 +27,18 @@ def world(db: Engine) -> World:
 
 
 def test_the_case_order_and_the_classes_cover_exactly_the_known_statuses() -> None:
-    assert sorted(daily.CASE_ORDER) == sorted(KNOWN_STATUSES)
-    in_classes = [s for _, statuses in daily.STATUS_CLASSES for s in statuses]
+    assert sorted(daily_sql.CASE_ORDER) == sorted(KNOWN_STATUSES)
+    in_classes = [s for _, statuses in daily_sql.STATUS_CLASSES for s in statuses]
     assert sorted(in_classes) == sorted(KNOWN_STATUSES)
 
 
 def _per_key(db: Engine, *, packed: bool) -> dict[str, tuple[Any, ...]]:
-    first, last = daily.window(D)
+    first, last = daily_sql.window(D)
     with db.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT pc_key, n_all, n_pending, n_confirmed, n_rejected, n_cancelled"
-                f" FROM ({daily.per_key_sql('', packed=packed)}) k"
+                f" FROM ({daily_sql.per_key_sql('', packed=packed)}) k"
             ),
             {"first_day": first, "last_day": last},
         ).all()
@@ -50,7 +50,7 @@ def test_packed_counts_are_exact_up_to_the_field_limit(
 ) -> None:
     # 3-bit fields hold 0..7: each class filled to the brim, one group mixing every class, and
     # one group of 8 bookings, too big to pack.
-    monkeypatch.setattr(daily, "PACK_BITS", 3)
+    monkeypatch.setattr(daily_sql, "PACK_BITS", 3)
     with db.begin() as conn:
         o = org(conn)
         bookings(conn, o, [("AA1 1AA", "pending", day(0))], repeat=7)
@@ -80,15 +80,15 @@ def test_a_group_too_big_to_pack_makes_the_day_counted_exactly(
     world: World, settings: Settings, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 2-bit fields hold 0..3; the fixture's 'B11AA' group has 31 bookings.
-    monkeypatch.setattr(daily, "PACK_BITS", 2)
+    monkeypatch.setattr(daily_sql, "PACK_BITS", 2)
     calls: list[bool] = []
-    real_write_sql = daily.write_sql
+    real_write_sql = daily_sql.write_sql
 
     def spy(**kw: Any) -> str:
         calls.append(kw["packed"])
         return real_write_sql(**kw)
 
-    monkeypatch.setattr(daily, "write_sql", spy)
+    monkeypatch.setattr(daily_sql, "write_sql", spy)
     summary = run_daily(db, settings)
     assert calls == [True, False]  # the packed statement wrote nothing; the exact one wrote all
     assert summary.ok
@@ -171,7 +171,7 @@ def test_the_temporary_table_and_the_parallel_settings_end_with_the_write(
         before = conn.execute(text(_SETTINGS_SQL), {"n": names}).all()
         daily.write_day(conn, D)
         after = conn.execute(text(_SETTINGS_SQL), {"n": names}).all()
-        table = conn.execute(text(f"SELECT to_regclass('pg_temp.{daily.SUMS_TABLE}')")).scalar()
+        table = conn.execute(text(f"SELECT to_regclass('pg_temp.{daily_sql.SUMS_TABLE}')")).scalar()
         conn.rollback()
     assert after == before
     assert ("parallel_setup_cost", "1000") in before  # PostgreSQL's default, not the job's 0
@@ -198,13 +198,13 @@ def test_without_the_temporary_privilege_the_sums_are_made_in_the_writing_statem
         conn.execute(text(f"GRANT INSERT, UPDATE ON territory_metrics TO {role}"))
         conn.execute(text(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC'))
     calls: list[bool] = []
-    real_write_sql = daily.write_sql
+    real_write_sql = daily_sql.write_sql
 
     def spy(**kw: Any) -> str:
         calls.append(kw["sums_table"])
         return real_write_sql(**kw)
 
-    monkeypatch.setattr(daily, "write_sql", spy)
+    monkeypatch.setattr(daily_sql, "write_sql", spy)
     try:
         with db.connect() as conn:
             conn.begin()

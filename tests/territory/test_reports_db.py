@@ -263,9 +263,9 @@ def test_hiring_triggers_report(weeks: Weeks, db: Engine) -> None:
 def test_weekly_reports_list_a_bounded_number_of_rows_by_default(
     weeks: Weeks, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opsmetrics.territory import reports
+    from opsmetrics.territory import limits
 
-    monkeypatch.setattr(reports, "DEFAULT_WEEKLY_ROWS", 3)
+    monkeypatch.setattr(limits, "DEFAULT_WEEKLY_ROWS", 3)
     r = report(db, "hiring-triggers", org_id=weeks.org_a)
     assert (len(r.rows), r.summary["total"], r.extra["truncated"]) == (3, 7, True)
     gaps = report(db, "coverage-gaps", org_id=weeks.org_a, include_low_volume=True)

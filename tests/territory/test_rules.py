@@ -15,25 +15,23 @@ from opsmetrics.territory.gaps import (
     ASSIGN_PRIMARY,
     ASSIGN_SECONDARY,
     HIRE_ADDITIONAL,
-    coverage_gap,
     coverage_gaps,
+    gap_of,
     low_volume_note,
     recommended_action,
 )
-from opsmetrics.territory.rules import (
-    TerritoryFigures,
+from opsmetrics.territory.rules import TerritoryFigures, rate, utilization
+from opsmetrics.territory.summary import (
     TerritoryTotals,
-    plain_number,
-    rate,
     summarize,
     summarize_totals,
     totals_of,
-    utilization,
 )
 from opsmetrics.territory.triggers import (
     count_by_severity,
     evaluate,
     group_by_region,
+    plain_number,
     triggers_for,
 )
 
@@ -317,7 +315,7 @@ def test_low_volume_note(total: int, note: str | None) -> None:
     [("10.00", None), ("10.01", "warning"), ("25.00", "warning"), ("25.01", "critical")],
 )
 def test_gap_severity_boundaries(rejection: str, severity: str | None) -> None:
-    gap = coverage_gap(fig(total=10, rejection=rejection))
+    gap = gap_of(fig(total=10, rejection=rejection))
     assert (gap.severity if gap else None) == severity
 
 

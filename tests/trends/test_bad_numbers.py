@@ -19,6 +19,28 @@ from tests.trends.helpers import run_day, trend_rows
 
 DAY = date(2026, 11, 20)
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
+SQL_NULL = object()
+# Every shape of sentiment: only an object whose tone is a string that is not blank has a tone.
+SENTIMENTS: list[Any] = [
+    SQL_NULL,
+    None,
+    "negative",
+    3,
+    True,
+    [],
+    {},
+    {"tone": None},
+    {"tone": 3},
+    {"tone": {}},
+    {"tone": ["negative"]},
+    {"tone": True},
+    {"tone": ""},
+    {"tone": "  "},
+    {"tone": "\t\n"},
+    {"tone": "negative"},
+    {"tone": " Negative "},
+    {"mood": "negative"},
+]
 AWKWARD = [0.0, 0.5, 1.0, -0.0, 1.0000001, -1.0, 5.0, 1e308, -1e308, math.nan, math.inf, -math.inf]
 
 
@@ -88,6 +110,15 @@ def test_sql_and_python_agree_on_every_awkward_value(db: Engine) -> None:
                 text(f"SELECT {values.channel_sql('CAST(:c AS text)')}"), {"c": channel}
             ).scalar_one()
             assert sql_channel == values.channel(channel), repr(channel)
+        for sentiment in SENTIMENTS:
+            sql_tone = conn.execute(
+                text(
+                    f"SELECT CASE WHEN {values.tone_is_valid_sql('CAST(:s AS jsonb)')}"
+                    f" THEN {values.tone_text_sql('CAST(:s AS jsonb)')} END"
+                ),
+                {"s": None if sentiment is SQL_NULL else json.dumps(sentiment)},
+            ).scalar_one()
+            assert sql_tone == values.tone(None if sentiment is SQL_NULL else sentiment), sentiment
 
 
 def test_a_stored_nan_from_before_is_never_shown(db: Engine) -> None:

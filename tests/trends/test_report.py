@@ -24,7 +24,7 @@ from opsmetrics.config import Settings
 from opsmetrics.errors import BadRequest, NotFound
 from opsmetrics.reports.model import ReportParams
 from opsmetrics.reports.registry import build
-from opsmetrics.trends.reports import COLUMNS
+from opsmetrics.trends.trends_report import COLUMNS
 from tests.factories import org, record_run
 from tests.trends import fixture as fx
 

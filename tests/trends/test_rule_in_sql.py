@@ -1,11 +1,16 @@
 """The hotspot rule as the job applies it in SQL agrees with the pure functions, channel by
-channel, over a grid of counts around every boundary."""
+channel, over a grid of counts around every boundary; so do the job's count of hotspots and the
+trends report's row and summary, which are built from what the job stored."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
 from opsmetrics.config import Settings
+from opsmetrics.reports.model import ReportParams
+from opsmetrics.reports.registry import build
 from opsmetrics.trends import hotspots
 from opsmetrics.trends.hotspots import ChannelCounts
 from tests.factories import org
@@ -53,10 +58,18 @@ def test_sql_and_python_agree_on_every_channel_of_the_grid(db: Engine, settings:
                 "totals": [c.total for c in channels],
             },
         )
-    run_day(db, settings, fx.D)
+    summary = run_day(db, settings, fx.D)
     row = trend_rows(db)[acme]
     expected = hotspots.hotspots(channels)
     assert row["channel_hotspots"] == expected
+    assert summary.runs[0].stats["hotspots"] == len(expected)
+    with db.connect() as conn:
+        report = build(
+            conn, "trends", ReportParams(org_id=acme, date=fx.D, today=fx.D + timedelta(days=1))
+        )
+    [shown] = report.rows
+    assert (shown["channel_hotspots"], shown["hotspot_count"]) == (expected, len(expected))
+    assert report.summary["hotspots"] == len(expected)
     # The grid really straddles the boundaries: 10-message channels from 4 flagged, 20 from 7.
     names = {h["channelId"] for h in expected}
     assert "T010F004" in names and "T010F003" not in names

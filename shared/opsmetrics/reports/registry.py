@@ -13,10 +13,10 @@ from opsmetrics.reports.model import Report, ReportParams
 ReportBuilder = Callable[[Connection, ReportParams], Report]
 
 REPORTS: dict[str, str] = {
-    "territories": "opsmetrics.territory.reports:territories",
-    "hiring-triggers": "opsmetrics.territory.reports:hiring_triggers",
-    "coverage-gaps": "opsmetrics.territory.reports:coverage_gaps",
-    "trends": "opsmetrics.trends.reports:trends",
+    "territories": "opsmetrics.territory.territories_report:territories",
+    "hiring-triggers": "opsmetrics.territory.triggers_report:hiring_triggers",
+    "coverage-gaps": "opsmetrics.territory.gaps_report:coverage_gaps",
+    "trends": "opsmetrics.trends.trends_report:trends",
 }
 
 # The job whose output a report reads: what a refresh recomputes.

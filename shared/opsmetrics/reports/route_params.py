@@ -4,7 +4,7 @@ and the OpenAPI document and the parameter checks read them from the table."""
 from __future__ import annotations
 
 from opsmetrics.reports.params import Param
-from opsmetrics.territory.reports import DEFAULT_WEEKLY_ROWS
+from opsmetrics.territory.limits import DEFAULT_WEEKLY_ROWS
 
 FORMAT = Param(
     "format",

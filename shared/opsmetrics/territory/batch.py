@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from opsmetrics.job_context import BatchContext, JobOutcome
-from opsmetrics.territory import batch_sql, daily
+from opsmetrics.territory import batch_sql, daily, daily_sql
 from opsmetrics.territory.daily import DayCounts, log_bad_input
 
 # The pass hashes a few hundred thousand (date, organization, sector) groups (about 400,000 for
@@ -128,4 +128,4 @@ def _make_days_table(conn: Connection, b_filter: str, params: dict[str, Any]) ->
 
 def span(dates: list[date]) -> tuple[date, date]:
     """The shift days a pass over `dates` reads."""
-    return dates[0] - timedelta(days=daily.WINDOW_DAYS - 1), dates[-1]
+    return dates[0] - timedelta(days=daily_sql.WINDOW_DAYS - 1), dates[-1]

@@ -7,36 +7,32 @@ A date's figures are sums over the 7 days of its window, so the pass sums each d
 2. WINDOWS_TABLE: each date's window summed from those day rows (an equi-join of each day to the
    up to 7 dates whose window holds it; measured faster than moving sums over a dense grid of
    days, which needs two sorts): per (date, organization, sector), the rows that
-   daily.per_sector_sql gives for one date, with the same columns and the same values;
+   daily_sql.per_sector_sql gives for one date, with the same columns and the same values;
 3. the write: every territory for every date, one INSERT ... SELECT (an upsert for the dates that
    already have rows, a plain insert for the others), and one statement of per-date stats.
 
-Same rules as the one-date job (daily.py): the status classes and their packed counts
-(daily.STATUS_CLASSES, PACK_BITS; a day with more than 2**PACK_BITS - 1 bookings on one key makes
-the caller count again with one FILTER per class), the postcode key and sector (postcodes.py),
-the rates (rules_sql.py), the weekly counters left as they are on a rerun (daily._UPDATE).
+Same rules as the one-date job (daily_sql.py): the status classes and their packed counts
+(STATUS_CLASSES, PACK_BITS; a day with more than 2**PACK_BITS - 1 bookings on one key makes the
+caller count again with one FILTER per class), the postcode key and sector (postcodes.py), the
+INSERT with its rates (insert_sql), the weekly counters left as they are on a rerun
+(RERUN_UPDATE).
 """
 
 from __future__ import annotations
 
-from opsmetrics.territory import daily
+from opsmetrics.territory import daily_sql
 from opsmetrics.territory.postcodes import key_sql, sector_of_key_sql
-from opsmetrics.territory.rules_sql import rate_sql, utilization_sql
 
 DAYS_TABLE = "territory_span_days"  # temporary: (org, sector, day) sums of the span
 WINDOWS_TABLE = "territory_span_windows"  # temporary: (date, org, sector) sums of each window
 
-_CLASSES = [name for name, _ in daily.STATUS_CLASSES]
-
-
-def _field_max() -> int:
-    """The largest packed count (read at call time, as daily reads PACK_BITS)."""
-    return (1 << daily.PACK_BITS) - 1
+_CLASSES = [name for name, _ in daily_sql.STATUS_CLASSES]
 
 
 def _per_key_day_sql(b_filter: str, *, packed: bool) -> str:
     """The span's bookings per (organization, postcode key, shift day), with n_<class> counts.
-    packed: as daily.per_key_sql (one sum of bit fields; NULL counts when a group is too big)."""
+    packed: as daily_sql.per_key_sql (one sum of bit fields; NULL counts when a group is too
+    big)."""
     head = f"""
         SELECT b.org_id, {key_sql("b.site_postcode")} AS pc_key, b.shift_date AS day,
                count(*)::int AS n_all"""
@@ -45,24 +41,12 @@ def _per_key_day_sql(b_filter: str, *, packed: bool) -> str:
         WHERE b.shift_date BETWEEN :first_day AND :last_day {b_filter}
         GROUP BY 1, 2, 3"""
     if not packed:
-        counts = ", ".join(
-            f"count(*) FILTER (WHERE b.status IN {daily._in(statuses)}) AS n_{name}"
-            for name, statuses in daily.STATUS_CLASSES
-        )
-        return f"{head}, {counts} {scan}"
-    field_of = {s: i for i, (_, statuses) in enumerate(daily.STATUS_CLASSES) for s in statuses}
-    whens = " ".join(
-        f"WHEN '{s}' THEN {1 << (daily.PACK_BITS * field_of[s])}::bigint" for s in daily.CASE_ORDER
-    )
-    unpacked = ", ".join(
-        f"((k.packed >> {daily.PACK_BITS * i}) & {_field_max()})::int AS n_{name}"
-        for i, name in enumerate(_CLASSES)
-    )
+        return f"{head}, {daily_sql.class_counts_sql()} {scan}"
     return f"""
-        SELECT k.org_id, k.pc_key, k.day, k.n_all, {unpacked}
+        SELECT k.org_id, k.pc_key, k.day, k.n_all, {daily_sql.unpacked_sql("k.packed")}
         FROM ({head},
-               CASE WHEN count(*) <= {_field_max()}
-                    THEN sum(CASE b.status {whens} ELSE 0::bigint END)::bigint
+               CASE WHEN count(*) <= {daily_sql.field_max()}
+                    THEN {daily_sql.packed_sum_sql()}
                END AS packed
                {scan}) k
     """
@@ -79,7 +63,7 @@ def days_table_sql(b_filter: str, *, packed: bool) -> str:
     CREATE TEMPORARY TABLE {DAYS_TABLE} ON COMMIT DROP AS
     SELECT p.org_id, p.sector, p.day,
            sum(p.n_all)::int AS n_all, {sums},
-           -- the malformed keys of the log sample, as daily.per_sector_sql takes them
+           -- the malformed keys of the log sample, as daily_sql.per_sector_sql takes them
            min(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_1,
            max(p.pc_key) FILTER (WHERE p.sector IS NULL AND {known} > 0) AS bad_key_2,
            {overflow} AS overflow
@@ -93,7 +77,7 @@ def days_table_sql(b_filter: str, *, packed: bool) -> str:
 
 
 def windows_table_sql() -> str:
-    """CREATE WINDOWS_TABLE: for each date in :dates, daily.per_sector_sql's rows of its window
+    """CREATE WINDOWS_TABLE: for each date in :dates, daily_sql.per_sector_sql's rows of its window
     (the same column names and values), plus metric_date."""
     return f"""
     CREATE TEMPORARY TABLE {WINDOWS_TABLE} ON COMMIT DROP AS
@@ -101,7 +85,7 @@ def windows_table_sql() -> str:
         -- each requested date with the 7 days of its window: an equi-join key for the day rows
         SELECT d.metric_date, d.metric_date - w.back AS day
         FROM unnest(CAST(:dates AS date[])) AS d(metric_date)
-        CROSS JOIN generate_series(0, {daily.WINDOW_DAYS - 1}) AS w(back)
+        CROSS JOIN generate_series(0, {daily_sql.WINDOW_DAYS - 1}) AS w(back)
     ),
     summed AS (
         SELECT wd.metric_date, s.org_id, s.sector,
@@ -125,8 +109,8 @@ def windows_table_sql() -> str:
 
 def write_sql(*, t_filter: str, upsert: bool) -> str:
     """Every territory in scope for every date in :dates: one INSERT ... SELECT of the same rows
-    daily.write_sql writes for each date. upsert: those dates already have rows (a rerun)."""
-    conflict = f"ON CONFLICT (territory_id, metric_date) {daily._UPDATE}" if upsert else ""
+    daily_sql.write_sql writes for each date. upsert: those dates already have rows (a rerun)."""
+    conflict = f"ON CONFLICT (territory_id, metric_date) {daily_sql.RERUN_UPDATE}" if upsert else ""
     return f"""
     WITH figures AS (
         SELECT d.metric_date, t.id AS territory_id, t.org_id, t.postcode_sector,
@@ -141,13 +125,7 @@ def write_sql(*, t_filter: str, upsert: bool) -> str:
         WHERE true {t_filter}
     ),
     written AS (
-        INSERT INTO territory_metrics AS m (
-            territory_id, org_id, postcode_sector, metric_date, total_bookings,
-            confirmed_bookings, rejected_bookings, rejection_rate, fulfillment_rate,
-            primary_medic_utilization, computed_at)
-        SELECT f.territory_id, f.org_id, f.postcode_sector, f.metric_date, f.total,
-               f.confirmed, f.rejected, {rate_sql("f.rejected", "f.total")},
-               {rate_sql("f.confirmed", "f.total")}, {utilization_sql("f.confirmed")}, now()
+        {daily_sql.insert_sql("f.metric_date")}
         FROM figures f
         ORDER BY f.metric_date, f.territory_id  -- primary-key order within each date
         {conflict}
@@ -158,7 +136,7 @@ def write_sql(*, t_filter: str, upsert: bool) -> str:
 
 
 def stats_sql() -> str:
-    """Per date in :dates, what daily.write_sql reports for one date (counts and log samples)."""
+    """Per date in :dates, what daily_sql.write_sql reports for one date (counts, log samples)."""
     return f"""
     WITH per_date AS (
         SELECT w.metric_date,
@@ -171,11 +149,12 @@ def stats_sql() -> str:
                    AS no_territory_bookings,
                (array_agg(w.sector ORDER BY w.sector)
                     FILTER (WHERE w.sector IS NOT NULL AND NOT w.covered AND w.n_known > 0))
-                    [1:{daily.SAMPLE_SIZE}] AS no_territory_sample
+                    [1:{daily_sql.SAMPLE_SIZE}] AS no_territory_sample
         FROM {WINDOWS_TABLE} w GROUP BY w.metric_date
     ),
     bad AS (
-        SELECT x.metric_date, (array_agg(DISTINCT k ORDER BY k))[1:{daily.SAMPLE_SIZE}] AS sample
+        SELECT x.metric_date,
+               (array_agg(DISTINCT k ORDER BY k))[1:{daily_sql.SAMPLE_SIZE}] AS sample
         FROM {WINDOWS_TABLE} x CROSS JOIN LATERAL unnest(ARRAY[x.bad_key_1, x.bad_key_2]) AS k
         WHERE x.bad_key_1 IS NOT NULL
         GROUP BY x.metric_date
@@ -196,7 +175,7 @@ def stats_sql() -> str:
 
 
 def dates_with_rows_sql(o_filter: str) -> str:
-    """Which of :dates already have a row in scope (daily.day_has_rows_sql for each)."""
+    """Which of :dates already have a row in scope (daily_sql.day_has_rows_sql for each)."""
     return f"""
     SELECT d.metric_date FROM unnest(CAST(:dates AS date[])) AS d(metric_date)
     WHERE EXISTS (
@@ -209,5 +188,5 @@ def dates_with_rows_sql(o_filter: str) -> str:
 
 
 def unknown_statuses_sql(b_filter: str) -> str:
-    """A few unknown statuses of the span for the log (daily.unknown_status_sql, over the span)."""
-    return daily.unknown_status_sql(b_filter)
+    """A few unknown statuses of the span for the log (daily_sql.unknown_status_sql on it)."""
+    return daily_sql.unknown_status_sql(b_filter)

@@ -9,13 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.territory.rules import (
-    FULFILLMENT_TARGET,
-    GAP_WARNING_REJECTION,
-    MINIMUM_VOLUME,
-    WARNING_UTILIZATION,
-    TerritoryFigures,
-)
+from opsmetrics.territory.rules import TerritoryFigures
 
 # Columns of TerritoryFigures, from territory_metrics m joined to territories t.
 FIGURE_COLUMNS = """
@@ -26,14 +20,13 @@ FIGURE_COLUMNS = """
     t.secondary_medic_id IS NOT NULL AS has_secondary_medic
 """
 
-# Rows that can raise a hiring trigger: a loose pre-filter so the database sends only candidates;
-# the rules in triggers.py still decide (a test checks nothing is lost).
-TRIGGER_CANDIDATES = (
-    f"(m.primary_medic_utilization > {WARNING_UTILIZATION}"
-    f" OR (m.total_bookings >= {MINIMUM_VOLUME}"
-    f" AND (m.fulfillment_rate < {FULFILLMENT_TARGET}"
-    f" OR m.rejection_rate > {GAP_WARNING_REJECTION})))"
-)
+
+def org_filter(org_id: uuid.UUID | None, alias: str, params: dict[str, Any]) -> str:
+    """` AND <alias>.org_id = :org_id`, its value added to params; "" for every organization."""
+    if org_id is None:
+        return ""
+    params["org_id"] = org_id
+    return f" AND {alias}.org_id = :org_id"
 
 
 def figures_from(row: Mapping[str, Any]) -> TerritoryFigures:
@@ -72,9 +65,7 @@ def read_figures(
         " WHERE m.metric_date = :day"
     )
     params: dict[str, Any] = {"day": day}
-    if org_id is not None:
-        sql += " AND m.org_id = :org_id"
-        params["org_id"] = org_id
+    sql += org_filter(org_id, "m", params)
     if region:
         sql += " AND lower(t.region) = lower(:region)"
         params["region"] = region.strip()

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from opsmetrics.territory.conditions import SEVERITIES, Severity
 from opsmetrics.territory.rules import (
-    GAP_CRITICAL_REJECTION,
-    GAP_WARNING_REJECTION,
-    SEVERITIES,
+    ENOUGH_VOLUME,
+    GAP_SEVERITY,
     Id,
-    Severity,
     TerritoryFigures,
     meets_minimum_volume,
 )
@@ -54,15 +53,6 @@ class CoverageGap:
         }
 
 
-def gap_severity(rejection_rate: Decimal) -> Severity | None:
-    """critical above 25%, warning above 10% up to 25%, else no gap."""
-    if rejection_rate > GAP_CRITICAL_REJECTION:
-        return "critical"
-    if rejection_rate > GAP_WARNING_REJECTION:
-        return "warning"
-    return None
-
-
 def low_volume_note(total_bookings: int) -> str | None:
     """The caution a gap on too few bookings carries; None when the volume is enough."""
     if meets_minimum_volume(total_bookings):
@@ -79,12 +69,11 @@ def recommended_action(has_primary_medic: bool, has_secondary_medic: bool) -> st
     return HIRE_ADDITIONAL
 
 
-def coverage_gap(t: TerritoryFigures) -> CoverageGap | None:
-    """The gap of one territory whatever its volume (the list below filters on volume)."""
-    if t.rejection_rate is None:
-        return None
-    severity = gap_severity(t.rejection_rate)
-    if severity is None:
+def gap_of(t: TerritoryFigures) -> CoverageGap | None:
+    """The coverage gap of one territory whatever its volume (rules.GAP_SEVERITY; the list
+    below filters on volume); None when it has none."""
+    step = GAP_SEVERITY.step(t)
+    if step is None or t.rejection_rate is None:
         return None
     return CoverageGap(
         territory_id=t.territory_id,
@@ -94,8 +83,8 @@ def coverage_gap(t: TerritoryFigures) -> CoverageGap | None:
         rejection_rate=t.rejection_rate,
         total_bookings=t.total_bookings,
         rejected_bookings=t.rejected_bookings,
-        severity=severity,
-        minimum_volume_met=meets_minimum_volume(t.total_bookings),
+        severity=step.severity,
+        minimum_volume_met=ENOUGH_VOLUME.holds(t),
         weeks_persisting=t.coverage_gap_weeks,
         recommended_action=recommended_action(t.has_primary_medic, t.has_secondary_medic),
         note=low_volume_note(t.total_bookings),
@@ -119,7 +108,7 @@ def coverage_gaps(
     rows: Iterable[TerritoryFigures], *, include_low_volume: bool = False
 ) -> list[CoverageGap]:
     """Sorted gaps; those under the minimum volume only when asked for."""
-    found = (coverage_gap(row) for row in rows)
+    found = (gap_of(row) for row in rows)
     return sort_gaps(
         g for g in found if g is not None and (include_low_volume or g.minimum_volume_met)
     )

@@ -1,15 +1,24 @@
-"""Staffing thresholds, rates, utilization and the territory summary (spec §4). Pure: no I/O.
+"""The staffing rules (spec §4), each defined once: the thresholds, and the conditions and
+severities built from them. Pure: no I/O.
 
-The SQL of the jobs uses these same constants, so a threshold changes in one place.
+Everything else derives from these definitions: the hiring triggers (triggers.py) and coverage
+gaps (gaps.py) evaluate them; the SQL of the jobs and reports is generated from the same objects
+(rules_sql.py); the weekly counters (streaks.py) and the territory summary (summary.py) use the
+conditions below. To change a rule, change it here: tests/territory/test_rules_sql_db.py runs
+every derived spelling (SQL twins, counters, trigger candidates, report counts and summary) on a
+grid of boundary values and fails where one disagrees with the rule.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
+
+from opsmetrics.territory.conditions import Condition, Figure, Ladder, Step
+
+# --- thresholds ---------------------------------------------------------------------------------
 
 # A medic works five shifts a week: five confirmed bookings in the 7-day window is a full load.
 WORKING_DAYS = 5
@@ -37,10 +46,103 @@ REJECTED_STATUS = "rejected"
 CANCELLED_STATUS = "cancelled"
 KNOWN_STATUSES = (*COUNTED_STATUSES, CANCELLED_STATUS)
 
-Severity = Literal["info", "warning", "critical"]
 # Territory and organization ids as the database gave them: UUIDs, or their text from JSON.
 Id = uuid.UUID | str
-SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")  # most urgent first
+
+
+@dataclass(frozen=True)
+class TerritoryFigures:
+    """One territory on one date: its territory_metrics row plus the territory's own fields."""
+
+    territory_id: Id
+    org_id: Id
+    postcode_sector: str
+    region: str
+    total_bookings: int
+    confirmed_bookings: int
+    rejected_bookings: int
+    rejection_rate: Decimal | None
+    fulfillment_rate: Decimal | None
+    utilization: Decimal
+    hiring_trigger_weeks: int = 0
+    coverage_gap_weeks: int = 0
+    has_primary_medic: bool = False
+    has_secondary_medic: bool = False
+
+
+# --- the figures the rules compare: TerritoryFigures field and territory_metrics column ---------
+
+UTILIZATION = Figure("utilization", "primary_medic_utilization")
+FULFILLMENT = Figure("fulfillment_rate", "fulfillment_rate")
+REJECTION = Figure("rejection_rate", "rejection_rate")
+BOOKINGS = Figure("total_bookings", "total_bookings")
+HIRING_WEEKS = Figure("hiring_trigger_weeks", "hiring_trigger_weeks")
+GAP_WEEKS = Figure("coverage_gap_weeks", "coverage_gap_weeks")
+
+# --- conditions ---------------------------------------------------------------------------------
+
+# Enough bookings for a rate to mean something.
+ENOUGH_VOLUME = BOOKINGS.at_least(MINIMUM_VOLUME)
+# A week that counts towards hiring_trigger_weeks.
+OVERLOADED = UTILIZATION.above(HIRING_UTILIZATION)
+# The territories whose rejection rate the summary averages: those with bookings.
+RATED = BOOKINGS.above(0) & REJECTION.is_set()
+
+# --- severities ---------------------------------------------------------------------------------
+
+# A coverage gap, whatever the volume (the coverage-gaps report lists low-volume ones on request).
+GAP_SEVERITY = Ladder(
+    (
+        Step("critical", REJECTION.above(GAP_CRITICAL_REJECTION)),
+        Step("warning", REJECTION.above(GAP_WARNING_REJECTION)),
+    )
+)
+
+TriggerType = Literal["high_utilization", "low_fulfillment", "coverage_gap"]
+TRIGGER_TYPES: tuple[TriggerType, ...] = ("high_utilization", "low_fulfillment", "coverage_gap")
+
+# The hiring triggers (each type independently; a territory can raise several).
+TRIGGER_LADDERS: dict[TriggerType, Ladder] = {
+    "high_utilization": Ladder(
+        (
+            # overloaded (the week counts towards hiring_trigger_weeks) for CRITICAL_WEEKS+
+            Step("critical", OVERLOADED, HIRING_WEEKS.at_least(CRITICAL_WEEKS)),
+            Step("warning", UTILIZATION.above(WARNING_UTILIZATION)),
+        )
+    ),
+    "low_fulfillment": Ladder(
+        (Step("critical", FULFILLMENT.below(FULFILLMENT_TARGET), ENOUGH_VOLUME),)
+    ),
+    # the volume rule applies to both severities
+    "coverage_gap": GAP_SEVERITY.requiring(ENOUGH_VOLUME),
+}
+# A trigger's weeks_active: the consecutive-week counter kept for its condition (None: 0).
+WEEKS_ACTIVE: dict[TriggerType, Figure | None] = {
+    "high_utilization": HIRING_WEEKS,
+    "low_fulfillment": None,
+    "coverage_gap": GAP_WEEKS,
+}
+
+# --- the weekly job's consecutive-week counters (spec §3, §7) -----------------------------------
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A counter of consecutive weeks: a week that meets `condition` adds one to the previous
+    week's count (a missing previous week counts 0); any other week resets it to 0."""
+
+    counter: Figure
+    condition: Condition
+
+    def next_count(self, previous: int, row: object) -> int:
+        return previous + 1 if self.condition.holds(row) else 0
+
+
+HIRING_STREAK = Streak(HIRING_WEEKS, OVERLOADED)
+# The weeks that raise a coverage_gap trigger (warning or critical).
+GAP_STREAK = Streak(GAP_WEEKS, TRIGGER_LADDERS["coverage_gap"].raised)
+
+# --- rates and utilization ----------------------------------------------------------------------
 
 _CENTS = Decimal("0.01")
 
@@ -79,100 +181,4 @@ def utilization(confirmed: int, working_days: int = WORKING_DAYS) -> Decimal:
 
 
 def meets_minimum_volume(total_bookings: int) -> bool:
-    return total_bookings >= MINIMUM_VOLUME
-
-
-@dataclass(frozen=True)
-class TerritoryFigures:
-    """One territory on one date: its territory_metrics row plus the territory's own fields."""
-
-    territory_id: Id
-    org_id: Id
-    postcode_sector: str
-    region: str
-    total_bookings: int
-    confirmed_bookings: int
-    rejected_bookings: int
-    rejection_rate: Decimal | None
-    fulfillment_rate: Decimal | None
-    utilization: Decimal
-    hiring_trigger_weeks: int = 0
-    coverage_gap_weeks: int = 0
-    has_primary_medic: bool = False
-    has_secondary_medic: bool = False
-
-
-@dataclass(frozen=True)
-class TerritoryTotals:
-    """Additive sums over territories: what SQL can aggregate and the summary is finished from."""
-
-    territories: int = 0
-    assigned: int = 0
-    utilization_sum: Decimal = Decimal(0)
-    total_bookings: int = 0
-    with_bookings: int = 0
-    rejection_rate_sum: Decimal = Decimal(0)  # over the territories with bookings
-
-
-@dataclass(frozen=True)
-class TerritorySummary:
-    total: int
-    assigned: int  # has a primary medic
-    unassigned: int
-    average_utilization: Decimal | None  # None when there are no territories
-    total_bookings: int
-    average_rejection_rate: Decimal | None  # over territories with bookings; None if none had any
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "total": self.total,
-            "assigned": self.assigned,
-            "unassigned": self.unassigned,
-            "average_utilization": self.average_utilization,
-            "total_bookings": self.total_bookings,
-            "average_rejection_rate": self.average_rejection_rate,
-        }
-
-
-def totals_of(rows: Iterable[TerritoryFigures]) -> TerritoryTotals:
-    territories = assigned = bookings = with_bookings = 0
-    util_sum = rej_sum = Decimal(0)
-    for row in rows:
-        territories += 1
-        assigned += row.has_primary_medic
-        util_sum += row.utilization
-        bookings += row.total_bookings
-        if row.total_bookings > 0 and row.rejection_rate is not None:
-            with_bookings += 1
-            rej_sum += row.rejection_rate
-    return TerritoryTotals(territories, assigned, util_sum, bookings, with_bookings, rej_sum)
-
-
-def summarize_totals(totals: TerritoryTotals) -> TerritorySummary:
-    """The territory summary from additive sums; averages rounded to 2 places half up."""
-    avg_util = (
-        round_half_up(totals.utilization_sum / totals.territories) if totals.territories else None
-    )
-    avg_rej = (
-        round_half_up(totals.rejection_rate_sum / totals.with_bookings)
-        if totals.with_bookings
-        else None
-    )
-    return TerritorySummary(
-        total=totals.territories,
-        assigned=totals.assigned,
-        unassigned=totals.territories - totals.assigned,
-        average_utilization=avg_util,
-        total_bookings=totals.total_bookings,
-        average_rejection_rate=avg_rej,
-    )
-
-
-def summarize(rows: Iterable[TerritoryFigures]) -> TerritorySummary:
-    return summarize_totals(totals_of(rows))
-
-
-def plain_number(value: Decimal) -> str:
-    """A figure as people write it in a sentence: 85, 85.5, 85.25 (no trailing zeros)."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return ENOUGH_VOLUME.accepts(total_bookings)

@@ -1,25 +1,29 @@
-"""SQL twins of the pure rules, built from the same constants, for work the database must do:
-the daily job computes rates in its INSERT, and the reports rank and count triggers and gaps in
-the database so that only the rows shown travel to Python (where the pure rules build them).
+"""The rules of rules.py in SQL, generated from the same objects, for work the database must do:
+the daily job computes rates in its INSERT, the weekly job keeps its counters and reads only the
+trigger candidates, and the reports rank and count triggers and gaps in the database so that only
+the rows shown travel to Python (where the pure rules build them).
 
-tests/territory/test_rules_sql_db.py checks every twin against its rule on boundary values.
+Nothing here writes a threshold: the conditions and severities are rendered from rules.py, and
+rate_sql / utilization_sql use its constants. tests/territory/test_rules_sql_db.py checks every
+expression, and the statements built from them, against the rules on boundary values.
 Expressions name territory_metrics columns through the alias `m`.
 """
 
 from __future__ import annotations
 
+from opsmetrics.territory.conditions import AnyOf, in_metrics, severity_rank_sql
 from opsmetrics.territory.rules import (
-    CRITICAL_WEEKS,
-    FULFILLMENT_TARGET,
-    GAP_CRITICAL_REJECTION,
-    GAP_WARNING_REJECTION,
-    HIRING_UTILIZATION,
-    MINIMUM_VOLUME,
+    ENOUGH_VOLUME,
+    GAP_SEVERITY,
+    GAP_STREAK,
+    HIRING_STREAK,
+    TRIGGER_LADDERS,
+    TRIGGER_TYPES,
     UTILIZATION_CAP,
-    WARNING_UTILIZATION,
+    WEEKS_ACTIVE,
     WORKING_DAYS,
+    TriggerType,
 )
-from opsmetrics.territory.triggers import TriggerType
 
 
 def rate_sql(part: str, total: str) -> str:
@@ -32,47 +36,31 @@ def utilization_sql(confirmed: str) -> str:
     return f"least({UTILIZATION_CAP}, round(100 * {confirmed}::numeric / {WORKING_DAYS}, 2))"
 
 
-_VOLUME = f"m.total_bookings >= {MINIMUM_VOLUME}"
-
-# triggers.high_utilization / low_fulfillment / coverage_gap: the severity, or NULL.
+# triggers.trigger_of, per type: the severity, or NULL.
 TRIGGER_SEVERITY_SQL: dict[TriggerType, str] = {
-    "high_utilization": (
-        f"CASE WHEN m.primary_medic_utilization > {HIRING_UTILIZATION}"
-        f" AND m.hiring_trigger_weeks >= {CRITICAL_WEEKS} THEN 'critical'"
-        f" WHEN m.primary_medic_utilization > {WARNING_UTILIZATION} THEN 'warning' END"
-    ),
-    "low_fulfillment": (
-        f"CASE WHEN {_VOLUME} AND m.fulfillment_rate < {FULFILLMENT_TARGET} THEN 'critical' END"
-    ),
-    "coverage_gap": (
-        f"CASE WHEN {_VOLUME} AND m.rejection_rate > {GAP_CRITICAL_REJECTION} THEN 'critical'"
-        f" WHEN {_VOLUME} AND m.rejection_rate > {GAP_WARNING_REJECTION} THEN 'warning' END"
-    ),
+    kind: ladder.severity_sql() for kind, ladder in TRIGGER_LADDERS.items()
 }
 
 # triggers.urgency's weeks active and excess (percentage points past the threshold), per type;
 # {0} is the trigger's severity ('critical' or 'warning').
 TRIGGER_WEEKS_SQL: dict[TriggerType, str] = {
-    "high_utilization": "m.hiring_trigger_weeks",
-    "low_fulfillment": "0",
-    "coverage_gap": "m.coverage_gap_weeks",
+    kind: in_metrics(weeks) if weeks else "0" for kind, weeks in WEEKS_ACTIVE.items()
 }
 TRIGGER_EXCESS_SQL: dict[TriggerType, str] = {
-    "high_utilization": (
-        f"m.primary_medic_utilization - CASE {{0}} WHEN 'critical' THEN {HIRING_UTILIZATION}"
-        f" ELSE {WARNING_UTILIZATION} END"
-    ),
-    "low_fulfillment": f"{FULFILLMENT_TARGET} - m.fulfillment_rate",
-    "coverage_gap": (
-        f"m.rejection_rate - CASE {{0}} WHEN 'critical' THEN {GAP_CRITICAL_REJECTION}"
-        f" ELSE {GAP_WARNING_REJECTION} END"
-    ),
+    kind: ladder.excess_sql("{0}") for kind, ladder in TRIGGER_LADDERS.items()
 }
 
-# Severity order: critical 0, warning 1, info 2 (rules.SEVERITIES).
-SEVERITY_RANK_SQL = "CASE {0} WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
+# Rows that raise a hiring trigger of some type: the weekly job reads only these.
+TRIGGER_CANDIDATES = AnyOf(tuple(TRIGGER_LADDERS[kind].raised for kind in TRIGGER_TYPES)).sql()
 
-# gaps.coverage_gap (whatever the volume) and gaps.gap_severity.
-GAP_SQL = f"m.rejection_rate > {GAP_WARNING_REJECTION}"
-GAP_CRITICAL_SQL = f"m.rejection_rate > {GAP_CRITICAL_REJECTION}"
-GAP_VOLUME_SQL = _VOLUME
+# Severity order: critical 0, warning 1, info 2 (conditions.SEVERITIES).
+SEVERITY_RANK_SQL = severity_rank_sql("{0}")
+
+# gaps.gap_of: a gap whatever the volume, its severity, and whether it meets the volume.
+GAP_SQL = GAP_SEVERITY.raised.sql()
+GAP_SEVERITY_SQL = GAP_SEVERITY.severity_sql()
+GAP_VOLUME_SQL = ENOUGH_VOLUME.sql()
+
+# The weeks each of the weekly job's counters counts (rules.HIRING_STREAK, GAP_STREAK).
+OVERLOADED_SQL = HIRING_STREAK.condition.sql()
+GAP_WEEK_SQL = GAP_STREAK.condition.sql()

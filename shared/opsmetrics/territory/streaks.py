@@ -1,10 +1,11 @@
 """The consecutive-week counters (spec §3, §7) in SQL: one statement for a Sunday S from S-7,
 and one statement that carries S's counters forward through every later computed Sunday.
 
-    hiring_trigger_weeks(S) = hiring_trigger_weeks(S-7) + 1 if utilization(S) > 80 else 0
-    coverage_gap_weeks(S)   = coverage_gap_weeks(S-7) + 1   if rejection(S) > 10 and volume, else 0
+    hiring_trigger_weeks(S) = hiring_trigger_weeks(S-7) + 1 if rules.HIRING_STREAK's week, else 0
+    coverage_gap_weeks(S)   = coverage_gap_weeks(S-7) + 1   if rules.GAP_STREAK's week, else 0
 
-A missing S-7 row counts as 0. Both statements use the same two conditions, below.
+A missing S-7 row counts as 0. Both statements use the two conditions of rules.py, rendered by
+rules_sql (OVERLOADED_SQL, GAP_WEEK_SQL).
 """
 
 from __future__ import annotations
@@ -17,22 +18,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.territory.rules import GAP_WARNING_REJECTION, HIRING_UTILIZATION, MINIMUM_VOLUME
-
-# When a week extends a streak, over territory_metrics aliased `m`.
-OVERLOADED_SQL = f"m.primary_medic_utilization > {HIRING_UTILIZATION}"
-GAP_SQL = f"(m.rejection_rate > {GAP_WARNING_REJECTION} AND m.total_bookings >= {MINIMUM_VOLUME})"
+from opsmetrics.territory.figures import org_filter
+from opsmetrics.territory.rules_sql import GAP_WEEK_SQL, OVERLOADED_SQL
 
 
 def previous_week(sunday: date) -> date:
     return sunday - timedelta(days=7)
-
-
-def _org_filter(org_id: uuid.UUID | None, alias: str, params: dict[str, Any]) -> str:
-    if org_id is None:
-        return ""
-    params["org_id"] = org_id
-    return f"AND {alias}.org_id = :org_id"
 
 
 _ONE_WEEK = """
@@ -65,7 +56,7 @@ def update_week(conn: Connection, sunday: date, org_id: uuid.UUID | None) -> dic
     """Set both counters of `sunday` from its own figures and S-7's counters."""
     params: dict[str, Any] = {"day": sunday, "previous": previous_week(sunday)}
     sql = _ONE_WEEK.format(
-        overloaded=OVERLOADED_SQL, gap=GAP_SQL, org_filter=_org_filter(org_id, "c", params)
+        overloaded=OVERLOADED_SQL, gap=GAP_WEEK_SQL, org_filter=org_filter(org_id, "c", params)
     )
     row = conn.execute(text(sql), params).mappings().one()
     return {k: int(v) for k, v in row.items()}
@@ -133,8 +124,8 @@ FORWARD_SETTINGS = {
 def forward_sql(org_id: uuid.UUID | None, params: dict[str, Any]) -> str:
     return _FORWARD.format(
         overloaded=OVERLOADED_SQL,
-        gap=GAP_SQL,
-        org_filter=_org_filter(org_id, "m", params),
+        gap=GAP_WEEK_SQL,
+        org_filter=org_filter(org_id, "m", params),
         step=STEP,
         hiring_restart=_RESTART.format(
             counter="hiring_trigger_weeks", condition="overloaded", step=STEP

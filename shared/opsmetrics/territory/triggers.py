@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
+from opsmetrics.territory.conditions import SEVERITIES, Severity
 from opsmetrics.territory.rules import (
-    CRITICAL_WEEKS,
-    FULFILLMENT_TARGET,
-    GAP_CRITICAL_REJECTION,
-    GAP_WARNING_REJECTION,
-    HIRING_UTILIZATION,
-    SEVERITIES,
-    WARNING_UTILIZATION,
+    TRIGGER_LADDERS,
+    TRIGGER_TYPES,
+    WEEKS_ACTIVE,
     Id,
-    Severity,
     TerritoryFigures,
-    meets_minimum_volume,
-    plain_number,
+    TriggerType,
 )
-
-TriggerType = Literal["high_utilization", "low_fulfillment", "coverage_gap"]
-TRIGGER_TYPES: tuple[TriggerType, ...] = ("high_utilization", "low_fulfillment", "coverage_gap")
 
 
 @dataclass(frozen=True)
@@ -56,104 +48,61 @@ class HiringTrigger:
         }
 
 
-def high_utilization(t: TerritoryFigures) -> HiringTrigger | None:
-    """> 80% for 3+ consecutive weeks: critical; otherwise > 70%: warning."""
-    if t.utilization > HIRING_UTILIZATION and t.hiring_trigger_weeks >= CRITICAL_WEEKS:
-        severity: Severity = "critical"
-        threshold = HIRING_UTILIZATION
-    elif t.utilization > WARNING_UTILIZATION:
-        severity, threshold = "warning", WARNING_UTILIZATION
-    else:
-        return None
-    message = (
-        f"Hire medic in {t.region} ({t.postcode_sector} sectors,"
-        f" {plain_number(t.utilization)}% utilization)"
-    )
-    return HiringTrigger(
-        t.territory_id,
-        t.org_id,
-        t.postcode_sector,
-        t.region,
-        "high_utilization",
-        severity,
-        message,
-        t.utilization,
-        threshold,
-        t.hiring_trigger_weeks,
-    )
+def plain_number(value: Decimal) -> str:
+    """A figure as people write it in a sentence: 85, 85.5, 85.25 (no trailing zeros)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def low_fulfillment(t: TerritoryFigures) -> HiringTrigger | None:
-    """Fulfillment < 90% with at least 10 bookings: critical."""
-    rate = t.fulfillment_rate
-    if rate is None or not meets_minimum_volume(t.total_bookings) or rate >= FULFILLMENT_TARGET:
-        return None
-    message = (
-        f"Low fulfillment in {t.region} ({t.postcode_sector}:"
-        f" {plain_number(rate)}% of {t.total_bookings} bookings filled)"
-    )
-    return HiringTrigger(
-        t.territory_id,
-        t.org_id,
-        t.postcode_sector,
-        t.region,
-        "low_fulfillment",
-        "critical",
-        message,
-        rate,
-        FULFILLMENT_TARGET,
-        0,
-    )
-
-
-def coverage_gap(t: TerritoryFigures) -> HiringTrigger | None:
-    """Rejection > 25% with at least 10 bookings: critical; > 10%: warning."""
-    rate = t.rejection_rate
-    if rate is None or not meets_minimum_volume(t.total_bookings):
-        return None
-    if rate > GAP_CRITICAL_REJECTION:
-        severity: Severity = "critical"
-        threshold = GAP_CRITICAL_REJECTION
-    elif rate > GAP_WARNING_REJECTION:
-        severity, threshold = "warning", GAP_WARNING_REJECTION
-    else:
-        return None
-    message = (
-        f"Coverage gap in {t.region} ({t.postcode_sector}:"
-        f" {plain_number(rate)}% of {t.total_bookings} bookings rejected)"
-    )
-    return HiringTrigger(
-        t.territory_id,
-        t.org_id,
-        t.postcode_sector,
-        t.region,
-        "coverage_gap",
-        severity,
-        message,
-        rate,
-        threshold,
-        t.coverage_gap_weeks,
-    )
-
-
-RULES: dict[TriggerType, Callable[[TerritoryFigures], HiringTrigger | None]] = {
-    "high_utilization": high_utilization,
-    "low_fulfillment": low_fulfillment,
-    "coverage_gap": coverage_gap,
+# Each trigger's message; {figure} is its figure (utilization or a rate) in plain_number's form.
+_MESSAGES: dict[TriggerType, str] = {
+    "high_utilization": "Hire medic in {region} ({sector} sectors, {figure}% utilization)",
+    "low_fulfillment": (
+        "Low fulfillment in {region} ({sector}: {figure}% of {total} bookings filled)"
+    ),
+    "coverage_gap": "Coverage gap in {region} ({sector}: {figure}% of {total} bookings rejected)",
 }
+
+
+def trigger_of(kind: TriggerType, t: TerritoryFigures) -> HiringTrigger | None:
+    """The trigger of type `kind` one territory raises, by rules.TRIGGER_LADDERS; None if none."""
+    ladder = TRIGGER_LADDERS[kind]
+    step = ladder.step(t)
+    if step is None:
+        return None
+    figure = ladder.figure.of(t)
+    assert figure is not None  # no step holds on a missing figure
+    value = Decimal(figure)
+    message = _MESSAGES[kind].format(
+        region=t.region,
+        sector=t.postcode_sector,
+        figure=plain_number(value),
+        total=t.total_bookings,
+    )
+    weeks = WEEKS_ACTIVE[kind]
+    return HiringTrigger(
+        t.territory_id,
+        t.org_id,
+        t.postcode_sector,
+        t.region,
+        kind,
+        step.severity,
+        message,
+        value,
+        Decimal(step.test.threshold),
+        int(weeks.of(t) or 0) if weeks else 0,
+    )
 
 
 def triggers_for(t: TerritoryFigures) -> list[HiringTrigger]:
     """Every trigger one territory raises (each type independently)."""
-    found = (RULES[kind](t) for kind in TRIGGER_TYPES)
+    found = (trigger_of(kind, t) for kind in TRIGGER_TYPES)
     return [trigger for trigger in found if trigger is not None]
 
 
 def excess(trigger: HiringTrigger) -> Decimal:
     """How far past its threshold a trigger is, in percentage points (fulfillment counts down)."""
-    if trigger.trigger_type == "low_fulfillment":
-        return trigger.threshold - trigger.metric_value
-    return trigger.metric_value - trigger.threshold
+    return TRIGGER_LADDERS[trigger.trigger_type].excess(trigger.metric_value, trigger.threshold)
 
 
 def urgency(trigger: HiringTrigger) -> tuple[int, int, Decimal, str, str, int, str]:

@@ -8,10 +8,10 @@
 3. one more statement carries S's counters forward through every later Sunday the job has
    already computed (`weeks_recomputed`), so a corrected week never leaves later weeks counting
    a streak that no longer exists;
-4. the hiring triggers of S (pure rules) are counted by severity and listed; with
-   HIRING_ALERTS_TOPIC_ARN set, each organization's critical triggers are recorded as one alert
-   (hiring_alerts) and, after the commit, published to SNS unless that same alert was already
-   published. Recomputed later weeks publish nothing.
+4. the hiring triggers of S (the pure rules, on the rows rules_sql.TRIGGER_CANDIDATES reads)
+   are counted by severity and listed; with HIRING_ALERTS_TOPIC_ARN set, each organization's
+   critical triggers are recorded as one alert (hiring_alerts) and, after the commit, published
+   to SNS unless that same alert was already published. Recomputed later weeks publish nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from opsmetrics import ledger_queries
 from opsmetrics.job_context import AfterCommit, JobContext, JobOutcome
 from opsmetrics.territory import alerts, streaks
 from opsmetrics.territory.daily import write_day
-from opsmetrics.territory.figures import TRIGGER_CANDIDATES, read_figures
+from opsmetrics.territory.figures import org_filter, read_figures
+from opsmetrics.territory.rules_sql import TRIGGER_CANDIDATES
 from opsmetrics.territory.triggers import count_by_severity, evaluate
 
 # The job result lists at most this many triggers (most urgent first); counts cover them all.
@@ -40,9 +41,7 @@ def missing_rows(conn: Connection, day: date, org_id: uuid.UUID | None) -> int:
         " WHERE m.territory_id = t.id AND m.metric_date = :day)"
     )
     params: dict[str, Any] = {"day": day}
-    if org_id is not None:
-        sql += " AND t.org_id = :org_id"
-        params["org_id"] = org_id
+    sql += org_filter(org_id, "t", params)
     return int(conn.execute(text(sql), params).scalar_one())
 
 

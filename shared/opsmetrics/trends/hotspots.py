@@ -1,14 +1,16 @@
-"""The channel-hotspot rule of spec §3 as pure functions.
+"""The channel-hotspot rule of spec §3: its constants, the pure functions, and their SQL twins
+(which trends/sql.py builds into its aggregation, binding the constants as parameters).
 
-The job applies the same rule inside its aggregation SQL (trends/sql.py binds these constants);
-tests/trends check that the SQL and these functions agree channel by channel.
+The one place to change the rule; tests/trends/test_rule_in_sql.py runs the job on a grid of
+channels around every boundary and checks the rows, the job's count and the report's summary
+against the pure functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 # Below 10 messages a channel's ratio is noise (3 complaints in 5 messages is not a pattern).
 MIN_MESSAGES = 10
@@ -65,3 +67,31 @@ def hotspots(channels: Iterable[ChannelCounts]) -> list[Hotspot]:
     ]
     found.sort(key=lambda h: (-h["riskScore"], -h["messageCount"], h["channelId"]))
     return found
+
+
+# --- the same rule in SQL, over a channel's message count and flagged count -------------------
+
+
+def flagged_sql(topic: str) -> str:
+    """Whether a classification's topic is trouble (FLAGGED_TOPICS, bound by HOTSPOT_PARAMS)."""
+    return f"{topic} IN ({', '.join(f':{name}' for name in _FLAGGED)})"
+
+
+def is_hotspot_sql(flagged: str, total: str) -> str:
+    """is_hotspot, with the constants bound by HOTSPOT_PARAMS."""
+    return f"{total} >= :min_messages AND :ratio_den * {flagged} > :ratio_num * {total}"
+
+
+def risk_score_sql(flagged: str, total: str) -> str:
+    """risk_score in integer SQL (integer division truncates: the floor for these values)."""
+    return f"((200 * {flagged} + {total}) / (2 * {total}))"
+
+
+_FLAGGED = {f"flagged_{i}": topic for i, topic in enumerate(FLAGGED_TOPICS)}
+# The parameters the SQL twins above need bound.
+HOTSPOT_PARAMS: dict[str, Any] = {
+    **_FLAGGED,
+    "min_messages": MIN_MESSAGES,
+    "ratio_num": RATIO_NUMERATOR,
+    "ratio_den": RATIO_DENOMINATOR,
+}

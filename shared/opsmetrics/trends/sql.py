@@ -23,31 +23,6 @@ DAY_TABLE = "trend_day"
 CONFIDENCE_SCALE = 2**62
 
 
-def tone_text_sql(col: str) -> str:
-    """The sentiment's tone when it is a JSON string, else NULL. Total: `->` and `->>` give NULL
-    (never an error) on SQL NULL, JSON scalars, arrays and objects without the key."""
-    return f"CASE WHEN jsonb_typeof({col} -> 'tone') = 'string' THEN {col} ->> 'tone' END"
-
-
-def usable_tone_sql(tone: str) -> str:
-    """A tone string names a tone: not NULL and not empty or only white space."""
-    return f"COALESCE({tone} ~ '\\S', false)"
-
-
-def tone_is_valid_sql(col: str) -> str:
-    """TRUE when the row's sentiment counts in sentiment_distribution (spec §2, §5);
-    anything else is malformed sentiment."""
-    return usable_tone_sql(tone_text_sql(col))
-
-
-def _flagged_params() -> dict[str, Any]:
-    return {f"flagged_{i}": topic for i, topic in enumerate(hotspots.FLAGGED_TOPICS)}
-
-
-def _flagged_list() -> str:
-    return ", ".join(f":{name}" for name in _flagged_params())
-
-
 # GROUPING(topic, tone, channel_id) of each grouping set: a bit is 1 where the column is rolled up.
 # An organization's total, confidence and malformed count come from its topic and tone groups,
 # which saves a fourth hash table over the day's rows; blank tones are told apart per group,
@@ -56,7 +31,8 @@ LEVEL_TOPIC = 0b011
 LEVEL_TONE = 0b101
 LEVEL_CHANNEL = 0b110
 
-_RISK = "((200 * g.flagged + g.n) / (2 * g.n))"  # round(100·flagged/n) half up, in integers
+_RISK = hotspots.risk_score_sql("g.flagged", "g.n")
+_USABLE_TONE = values.usable_tone_sql("g.tone")  # a group's tone names a tone
 
 
 def aggregate_sql(one_org: bool, many_dates: bool) -> str:
@@ -78,7 +54,7 @@ WITH day_rows AS (
            CASE WHEN {usable} THEN (confidence * {CONFIDENCE_SCALE}::float8)::bigint END
                AS confidence_units,
            coalesce(NOT {usable}, false) AS bad_confidence,
-           {tone_text_sql("sentiment")} AS tone
+           {values.tone_text_sql("sentiment")} AS tone
     FROM topic_classifications
     WHERE created_at >= :span_start AND created_at < :span_end{org_rows}
 ),
@@ -86,7 +62,7 @@ grouped AS (
     SELECT organization_id, trend_date, topic, tone, channel_id,
            GROUPING(topic, tone, channel_id) AS level,
            count(*) AS n,
-           count(*) FILTER (WHERE topic IN ({_flagged_list()})) AS flagged,
+           count(*) FILTER (WHERE {hotspots.flagged_sql("topic")}) AS flagged,
            count(confidence_units) AS n_confidence,
            sum(confidence_units) AS sum_confidence,
            count(*) FILTER (WHERE bad_confidence) AS n_bad_confidence
@@ -103,7 +79,7 @@ per_org AS (
                FILTER (WHERE g.level = {LEVEL_TOPIC} AND g.topic IS NOT NULL)
                AS topic_distribution,
            jsonb_object_agg(g.tone, g.n)
-               FILTER (WHERE g.level = {LEVEL_TONE} AND {usable_tone_sql("g.tone")})
+               FILTER (WHERE g.level = {LEVEL_TONE} AND {_USABLE_TONE})
                AS sentiment_distribution,
            jsonb_agg(
                jsonb_build_object(
@@ -112,8 +88,7 @@ per_org AS (
                ORDER BY {_RISK} DESC, g.n DESC, g.channel_id COLLATE "C"
            ) FILTER (
                WHERE g.level = {LEVEL_CHANNEL} AND g.channel_id IS NOT NULL
-                 AND g.n >= :min_messages
-                 AND :ratio_den * g.flagged > :ratio_num * g.n
+                 AND {hotspots.is_hotspot_sql("g.flagged", "g.n")}
            ) AS channel_hotspots,
            sum(g.n) FILTER (WHERE g.level = {LEVEL_TOPIC}) AS total,
            -- the exact sum, rounded once to a float: the mean of the usable confidences
@@ -124,7 +99,7 @@ per_org AS (
            sum(g.n_bad_confidence) FILTER (WHERE g.level = {LEVEL_TOPIC}) AS bad_confidence,
            sum(g.n) FILTER (WHERE g.level = {LEVEL_TOPIC})
                - COALESCE(
-                   sum(g.n) FILTER (WHERE g.level = {LEVEL_TONE} AND {usable_tone_sql("g.tone")}),
+                   sum(g.n) FILTER (WHERE g.level = {LEVEL_TONE} AND {_USABLE_TONE}),
                    0
                )
                AS malformed
@@ -163,14 +138,8 @@ WHERE true{org_only}
 
 
 def aggregate_params(batch_size: int) -> dict[str, Any]:
-    """Rule constants and batch size bound into aggregate_day_sql (dates and org come later)."""
-    return {
-        **_flagged_params(),
-        "min_messages": hotspots.MIN_MESSAGES,
-        "ratio_num": hotspots.RATIO_NUMERATOR,
-        "ratio_den": hotspots.RATIO_DENOMINATOR,
-        "batch_size": batch_size,
-    }
+    """Rule constants and batch size bound into aggregate_sql (dates and org come later)."""
+    return {**hotspots.HOTSPOT_PARAMS, "batch_size": batch_size}
 
 
 DROP_DAY_TABLE = f"DROP TABLE IF EXISTS {DAY_TABLE}"
@@ -229,7 +198,7 @@ SELECT id::text AS id, organization_id::text AS organization_id,
        left(COALESCE(sentiment::text, 'SQL NULL'), 120) AS sentiment
 FROM topic_classifications
 WHERE created_at >= :span_start AND created_at < :span_end
-  AND ({tone_is_valid_sql("sentiment")}) IS NOT TRUE{{org_rows}}
+  AND ({values.tone_is_valid_sql("sentiment")}) IS NOT TRUE{{org_rows}}
 LIMIT :sample_size
 """
 

@@ -3,7 +3,9 @@
 - confidence: a finite number in [0, 1]; anything else (NaN, ±Infinity, -1, 5, 1e308) is a bad
   row: left out of `avg_confidence` and counted as `bad_confidence`. A NULL confidence is simply
   absent (the specification's mean is of the non-null values), not bad;
-- channel: an id that is empty or only white space is no channel (never a hotspot).
+- channel: an id that is empty or only white space is no channel (never a hotspot);
+- tone: a sentiment counts in sentiment_distribution when it is a JSON object whose `tone` is a
+  string with something other than white space in it; anything else is malformed sentiment.
 
 tests/trends check that the SQL and these functions agree on every awkward value.
 """
@@ -37,3 +39,25 @@ def channel(value: str | None) -> str | None:
 def channel_sql(column: str) -> str:
     # [[:space:]] as Python's str.strip() sees white space (tabs, newlines, spaces).
     return f"CASE WHEN {column} ~ '^[[:space:]]*$' THEN NULL ELSE {column} END"
+
+
+def tone(sentiment: object) -> str | None:
+    """The tone a sentiment (as JSON decodes it) counts under; None: malformed sentiment."""
+    found = sentiment.get("tone") if isinstance(sentiment, dict) else None
+    return found if isinstance(found, str) and found.strip() else None
+
+
+def tone_text_sql(col: str) -> str:
+    """The sentiment's tone when it is a JSON string, else NULL. Total: `->` and `->>` give NULL
+    (never an error) on SQL NULL, JSON scalars, arrays and objects without the key."""
+    return f"CASE WHEN jsonb_typeof({col} -> 'tone') = 'string' THEN {col} ->> 'tone' END"
+
+
+def usable_tone_sql(tone: str) -> str:
+    """A tone string names a tone: not NULL and not empty or only white space."""
+    return f"COALESCE({tone} ~ '\\S', false)"
+
+
+def tone_is_valid_sql(col: str) -> str:
+    """TRUE when the row's sentiment counts in sentiment_distribution (tone() is not None)."""
+    return usable_tone_sql(tone_text_sql(col))
