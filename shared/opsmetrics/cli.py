@@ -172,7 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from opsmetrics.demo import main as demo_main
 
-    code: int = demo_main(serve_port=args.port if args.serve else None)
+    code: int = demo_main(args.settings, serve_port=args.port if args.serve else None)
     return code
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from opsmetrics import ledger_cli, local_cli, orgs_cli
 from opsmetrics.cli_args import Parser, date_arg, job_name, positive_int
+from opsmetrics.territory import rules
 
 DESCRIPTION = (
     "The `opsmetrics` command line: schema, seed data, jobs, reports, local serving, the demo."
@@ -83,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--limit", type=positive_int, help="at most this many rows")
     report.add_argument("--cursor", help="continue a paginated report (territories)")
     report.add_argument(
-        "--include-low-volume", action="store_true", help="coverage gaps under 10 bookings too"
+        "--include-low-volume",
+        action="store_true",
+        help=f"coverage gaps with {rules.LOW_VOLUME} too",
     )
     report.add_argument("--format", choices=FORMATS, default="table")
 

@@ -41,12 +41,13 @@ def is_sunday(day: date) -> bool:
     return day.weekday() == SUNDAY
 
 
-def check_sunday(day: date, rule: str) -> date:
-    """`day` if it is a Sunday; else BadRequest: `rule` (who takes only Sundays, and what),
-    then which weekday `day` is and the Sunday before it."""
+def check_sunday(day: date, rule: str, what: str = "") -> date:
+    """`day` if it is a Sunday; else BadRequest: `rule` (who takes only Sundays), then `what`
+    names the day (a job's "date", "from"), which weekday it is and the Sunday before it."""
     if not is_sunday(day):
+        named = f"{what} {day}" if what else str(day)
         raise BadRequest(
-            f"{rule}; {day} is a {day:%A} (the Sunday before it is {latest_sunday_before(day)})"
+            f"{rule}; {named} is a {day:%A} (the Sunday before it is {latest_sunday_before(day)})"
         )
     return day
 
@@ -66,6 +67,13 @@ def days(start: date, end: date) -> Iterator[date]:
         yield start + timedelta(days=offset)
 
 
+def first_sunday_from(day: date) -> date:
+    """`day` if it is a Sunday, else the Sunday after it."""
+    return day + timedelta(days=(SUNDAY - day.weekday()) % 7)
+
+
 def sundays(start: date, end: date) -> Iterator[date]:
     """Every Sunday from start to end inclusive."""
-    return (d for d in days(start, end) if is_sunday(d))
+    check_range(start, end)
+    first = first_sunday_from(start)
+    return (first + timedelta(weeks=w) for w in range(max(0, (end - first).days // 7 + 1)))

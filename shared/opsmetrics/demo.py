@@ -24,6 +24,7 @@ from opsmetrics.reports.registry import build
 from opsmetrics.reports.render import render
 from opsmetrics.run_report import duration
 from opsmetrics.run_results import RunSummary
+from opsmetrics.territory import rules
 
 DEMO_DB = "opsmetrics_demo"
 WEEKS = 4  # enough consecutive Sundays for a territory to reach "3+ weeks overloaded"
@@ -36,14 +37,9 @@ TABLE_ROWS = 12  # keep the printed reports to a screenful each
 
 # How to read the numbers above (the rules: docs/specification.md §3-4, docs/territory.md).
 READING = (
-    "How to read these numbers:",
-    "  utilization = confirmed bookings in the 7 days / 5 working days of one primary medic,"
-    " capped at 100 %:",
-    "    3 confirmed shifts = 60 %, 5 or more = 100 %. Most territories sit at 40-80 %.",
-    "  high_utilization is a warning above 70 %, and critical above 80 % for 3+ weeks in a"
-    " row (weeks_active);",
-    "  coverage gaps: more than 10 % (warning) or 25 % (critical) of at least 10 bookings"
-    " rejected.",
+    "How to read these numbers (every threshold from territory/rules.py):",
+    *rules.IN_WORDS,
+    "  On the demo's data most territories sit at 40-80 %.",
     "  Operating it: docs/runbook.md; every table and rule: docs/specification.md.",
 )
 
@@ -55,8 +51,8 @@ def utilization_line(engine: Engine, day: date) -> str:
             text(
                 "SELECT count(*), coalesce(avg(primary_medic_utilization), 0),"
                 " count(*) FILTER (WHERE primary_medic_utilization BETWEEN 30 AND 90),"
-                " count(*) FILTER (WHERE primary_medic_utilization > 80)"
-                " FROM territory_metrics WHERE metric_date = :day"
+                f" count(*) FILTER (WHERE {rules.OVERLOADED.sql()})"
+                " FROM territory_metrics m WHERE m.metric_date = :day"
             ),
             {"day": day},
         ).one()
@@ -66,7 +62,7 @@ def utilization_line(engine: Engine, day: date) -> str:
 
     return (
         f"Territories on {day}: {n:,}, average utilization {average:.1f} %;"
-        f" {share(between)} between 30 and 90 %, {share(above)} above 80 %."
+        f" {share(between)} between 30 and 90 %, {share(above)} {rules.OVERLOADED_WORDS}."
     )
 
 
@@ -157,11 +153,10 @@ def _serve_dashboard(engine: Engine, settings: Settings, port: int) -> None:
     serve("127.0.0.1", port)
 
 
-def main(serve_port: int | None = None) -> int:
+def main(settings: Settings, serve_port: int | None = None) -> int:
     from opsmetrics import seed
 
     need_embedded()
-    settings = Settings.from_env()
     # Bad rows are logged as JSON warnings for operators; here the run lines already count them.
     from opsmetrics.observability import logger
 

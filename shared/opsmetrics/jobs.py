@@ -20,8 +20,8 @@ from opsmetrics.dates import (
     check_sunday,
     day_before,
     days,
-    is_sunday,
     latest_sunday_before,
+    sundays,
 )
 from opsmetrics.errors import BadRequest
 from opsmetrics.plugins import load_attr
@@ -97,7 +97,7 @@ class Job:
 
     def dates_between(self, start: date, end: date) -> list[date]:
         """This job's target dates from start to end inclusive (weekly: the Sundays)."""
-        return [d for d in days(start, end) if not self.weekly or is_sunday(d)]
+        return list(sundays(start, end) if self.weekly else days(start, end))
 
     def due_window(self, target: date, horizon_days: int) -> tuple[date, date] | None:
         """The span, before `target`, that catch-up looks at: [target - horizon, target - 1]."""
@@ -109,7 +109,7 @@ class Job:
         """`target` if it is a valid target date of this job, else BadRequest (spec §7)."""
         check_bounds(target, today, what)
         if self.weekly:
-            check_sunday(target, f"{self.name} takes a week-ending Sunday; {what}")
+            check_sunday(target, f"{self.name} takes a week-ending Sunday", what)
         return target
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from opsmetrics.dates import SUNDAY
+from opsmetrics.dates import first_sunday_from
 from opsmetrics.jobs import Job
 
 
@@ -94,8 +94,8 @@ def missing(
     if earliest is None:
         return Missing()
     start = max(start, earliest + timedelta(days=1))
-    if spec.weekly:  # the first Sunday on or after start
-        start += timedelta(days=(SUNDAY - start.weekday()) % 7)
+    if spec.weekly:
+        start = first_sunday_from(start)
     if end < start:
         return Missing()
     sql = _MISSING.format(scope=_scope(org_id), limit="LIMIT :limit" if limit else "")

@@ -131,6 +131,24 @@ def test_a_weekday_is_refused_with_the_one_sunday_message() -> None:
     )
 
 
+def test_the_weekly_job_names_the_refused_day_exactly() -> None:
+    """The job's own wording, to the letter: `what` names the day ("date", "from", "to")."""
+    from opsmetrics.jobs import job
+
+    weekly = job("weekly-hiring-triggers")
+    with pytest.raises(BadRequest) as refused:
+        weekly.check(date(2026, 3, 16), date(2026, 11, 30))
+    assert str(refused.value) == (
+        "weekly-hiring-triggers takes a week-ending Sunday; date 2026-03-16 is a Monday"
+        " (the Sunday before it is 2026-03-15)"
+    )
+    with pytest.raises(BadRequest) as refused:
+        weekly.check(date(2026, 3, 17), date(2026, 11, 30), "from")
+    assert str(refused.value).startswith(
+        "weekly-hiring-triggers takes a week-ending Sunday; from 2026-03-17 is a Tuesday"
+    )
+
+
 # The distinctive words of each date rule's message: only dates.py may spell them, so a new copy
 # of a rule (and its message) fails here instead of drifting from the others.
 DATE_MESSAGES = ("runs backwards", "the Sunday before it is")
@@ -146,3 +164,16 @@ def test_each_date_message_is_spelled_in_dates_py_only(words: str) -> None:
         if words in path.read_text(encoding="utf-8")
     }
     assert spelled == {"shared/opsmetrics/dates.py"}
+
+
+def test_sundays_from_any_weekday_and_the_first_sunday_from_a_day() -> None:
+    from opsmetrics.dates import first_sunday_from
+
+    assert first_sunday_from(date(2026, 11, 22)) == date(2026, 11, 22)  # a Sunday: itself
+    assert first_sunday_from(date(2026, 11, 23)) == date(2026, 11, 29)  # a Monday: the next
+    assert list(sundays(date(2026, 11, 23), date(2026, 11, 28))) == []  # none inside
+    assert list(sundays(date(2026, 11, 21), date(2026, 12, 6))) == [
+        date(2026, 11, 22),
+        date(2026, 11, 29),
+        date(2026, 12, 6),
+    ]

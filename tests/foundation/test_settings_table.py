@@ -31,8 +31,7 @@ NOT_SETTINGS = {
     "OPSMETRICS_VENV",
 }
 # Modules that touch os.environ themselves: config.py reads it; demo.py and local_invoke.py
-# write it, for the server's workers and the handler they start. runs.py still reads
-# AWS_LAMBDA_FUNCTION_NAME (settings.in_lambda once its metrics take the run's settings).
+# write it, for the server's workers and the handler they start.
 ENVIRONMENT_MODULES = {"config.py", "demo.py", "local_invoke.py"}
 NAME = re.compile(r"\b(?:OPSMETRICS|DB|POWERTOOLS|AWS_LAMBDA)_[A-Z0-9_]+\b|\bDATABASE_URL\b")
 

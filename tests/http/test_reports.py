@@ -213,8 +213,11 @@ def test_weekly_reports_want_a_sunday(door: Door, world: World) -> None:
     for path in ("/reports/hiring-triggers", "/reports/coverage-gaps"):
         answer = door.call("GET", path, "date=2026-11-20", org=world.org_a)
         assert answer.status == 400
-        assert answer.error.startswith("date must be a week-ending Sunday")
-        assert "2026-11-15" in answer.error  # the Sunday before
+        name = path.rsplit("/", 1)[1]
+        assert answer.error == (
+            f"date must be a week-ending Sunday for {name}; 2026-11-20 is a Friday"
+            " (the Sunday before it is 2026-11-15)"
+        )
 
 
 def test_coverage_gaps_sorted_with_and_without_low_volume(door: Door, world: World) -> None:

@@ -166,3 +166,13 @@ def test_reports_in_every_format(
         ("SW1A 1", "20.00", "Only 5 bookings - monitor before acting"),
     ]
     assert [g["severity"] for g in gaps] == ["critical", "critical", "warning"]
+
+
+def test_a_monday_for_the_weekly_job_is_refused_in_its_own_words(
+    db_env: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["run", "weekly-hiring-triggers", "--date", "2026-03-16"]) == EXIT_BAD_REQUEST
+    assert capsys.readouterr().err == (
+        "opsmetrics run: weekly-hiring-triggers takes a week-ending Sunday; date 2026-03-16 is a"
+        " Monday (the Sunday before it is 2026-03-15)\n"
+    )

@@ -37,6 +37,11 @@ SENTIMENTS: list[Any] = [
     {"tone": ""},
     {"tone": "  "},
     {"tone": "\t\n"},
+    {"tone": "\x0b\x0c\r"},
+    # not white space to the SQL's \S (C.UTF-8), though str.strip() drops them
+    {"tone": "\xa0"},
+    {"tone": "\x85"},
+    {"tone": "\x1c"},
     {"tone": "negative"},
     {"tone": " Negative "},
     {"mood": "negative"},

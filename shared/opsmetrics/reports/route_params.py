@@ -4,6 +4,7 @@ and the OpenAPI document and the parameter checks read them from the table."""
 from __future__ import annotations
 
 from opsmetrics.reports.params import Param
+from opsmetrics.territory import rules
 from opsmetrics.territory.limits import DEFAULT_WEEKLY_ROWS
 
 FORMAT = Param(
@@ -35,7 +36,7 @@ MOST = Param(
     maximum=5000,
 )
 INCLUDE_LOW_VOLUME = Param(
-    "include_low_volume", "boolean", "also gaps with fewer than 10 bookings", default=False
+    "include_low_volume", "boolean", f"also gaps with {rules.LOW_VOLUME}", default=False
 )
 FROM = Param(
     "from", "date", "first day (alone: 7 days from it; neither: the latest 7 days with data)"

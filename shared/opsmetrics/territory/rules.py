@@ -182,3 +182,25 @@ def utilization(confirmed: int, working_days: int = WORKING_DAYS) -> Decimal:
 
 def meets_minimum_volume(total_bookings: int) -> bool:
     return ENOUGH_VOLUME.accepts(total_bookings)
+
+
+# --- the rules in words, for people (help texts, the demo's closing lines) ----------------------
+# Built from the constants above, so that a changed threshold changes what people are told.
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value.normalize():f} %"
+
+
+LOW_VOLUME = f"fewer than {MINIMUM_VOLUME} bookings"
+OVERLOADED_WORDS = f"above {_pct(HIRING_UTILIZATION)}"
+IN_WORDS = (
+    f"  utilization = confirmed bookings in the 7 days / {WORKING_DAYS} working days of one primary"
+    f" medic, capped at {_pct(UTILIZATION_CAP)};",
+    f"  high_utilization is a warning above {_pct(WARNING_UTILIZATION)}, and critical"
+    f" {OVERLOADED_WORDS} for {CRITICAL_WEEKS}+ weeks in a row (weeks_active);",
+    f"  low_fulfillment: below {_pct(FULFILLMENT_TARGET)} of at least {MINIMUM_VOLUME} bookings"
+    " confirmed;",
+    f"  coverage gaps: more than {_pct(GAP_WARNING_REJECTION)} (warning) or"
+    f" {_pct(GAP_CRITICAL_REJECTION)} (critical) of at least {MINIMUM_VOLUME} bookings rejected.",
+)

@@ -13,6 +13,7 @@ tests/trends check that the SQL and these functions agree on every awkward value
 from __future__ import annotations
 
 import math
+import re
 
 LOWEST_CONFIDENCE = 0.0
 HIGHEST_CONFIDENCE = 1.0
@@ -41,10 +42,16 @@ def channel_sql(column: str) -> str:
     return f"CASE WHEN {column} ~ '^[[:space:]]*$' THEN NULL ELSE {column} END"
 
 
+# What the SQL's `\S` (usable_tone_sql) counts as white space on a C.UTF-8 server: the ASCII
+# spaces only. str.strip() would also drop U+00A0, U+0085 and U+001C-U+001F, which the SQL counts
+# as a tone.
+_NOT_BLANK = re.compile(r"[^ \t\n\r\f\v]")
+
+
 def tone(sentiment: object) -> str | None:
     """The tone a sentiment (as JSON decodes it) counts under; None: malformed sentiment."""
     found = sentiment.get("tone") if isinstance(sentiment, dict) else None
-    return found if isinstance(found, str) and found.strip() else None
+    return found if isinstance(found, str) and _NOT_BLANK.search(found) else None
 
 
 def tone_text_sql(col: str) -> str:
