@@ -166,7 +166,19 @@ def test_layer(template: dict[str, Any]) -> None:
     layer_props = layer["Properties"]
     assert layer_props["CompatibleRuntimes"] == ["python3.13"]
     assert layer_props["CompatibleArchitectures"] == ["arm64"]
-    assert layer_props["ContentUri"] == "shared/"
+    # third-party packages only (test_sam_build checks the built layer): its folder holds the
+    # requirements, not the opsmetrics package
+    assert layer_props["ContentUri"] == "infra/layer/"
+
+
+def test_functions_build_with_the_package(template: dict[str, Any]) -> None:
+    """Each function's build copies the opsmetrics package beside its handler."""
+    for logical_id in ALL_FUNCTIONS:
+        metadata = template["Resources"][logical_id]["Metadata"]
+        assert metadata == {"BuildMethod": "makefile", "ContextPath": "infra/functions"}
+        makefile = (ROOT / metadata["ContextPath"] / "Makefile").read_text()
+        assert logical_id in makefile
+    assert "shared/opsmetrics" in makefile
 
 
 def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None:
