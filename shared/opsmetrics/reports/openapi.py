@@ -273,3 +273,8 @@ _ERROR_SCHEMA: dict[str, Any] = {
 @cache
 def document_json() -> str:
     return json.dumps(document(), indent=2)
+
+
+if __name__ == "__main__":
+    # The committed copy: python3 -m opsmetrics.reports.openapi > docs/openapi.json
+    print(document_json())
