@@ -42,6 +42,12 @@ def fails_on_the_2nd(ctx: JobContext) -> JobOutcome:
     return write_job(ctx)
 
 
+def slow_job(ctx: JobContext) -> JobOutcome:
+    """A statement longer than a short statement timeout (tests/foundation/test_error_lines.py)."""
+    ctx.conn.execute(text("SELECT pg_sleep(1.5)"))
+    return write_job(ctx)
+
+
 # An advisory lock the test holds (tests/foundation/test_runs.py: gate_closed) while a run of
 # the 1st must stay in progress: no sleeping, the run goes on the moment the test lets it.
 GATE_KEY_SQL = "hashtext('opsmetrics-test:gate')"

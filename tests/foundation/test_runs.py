@@ -43,6 +43,7 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         ("test-fail", "failing_job", "daily"),
         ("test-partial", "partial_job", "daily"),
         ("test-fail-2nd", "fails_on_the_2nd", "daily"),
+        ("test-slow", "slow_job", "daily"),
         ("test-gated", "gated_on_the_1st", "daily"),
         ("test-weekly", "write_job", "weekly"),
         ("test-interrupted", "interrupted_job", "daily"),
