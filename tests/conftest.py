@@ -1,8 +1,9 @@
-"""Shared fixtures: a fresh PostgreSQL database per test run, never a mock.
+"""Shared fixtures: a fresh PostgreSQL database per test run, never a mock; and each test's kinds.
 
 With DATABASE_URL set, the run creates its own database on that server; without it, on the
 embedded PostgreSQL 16 (pgserver) kept under .opsmetrics/test-pgdata. Each test that asks for
-`db` starts from empty tables.
+`db` starts from empty tables. Nothing here is autouse: a test that asks for none of the
+database fixtures never creates, reaches or even looks for a server (`-m pure` runs without one).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from opsmetrics import migrations
 from opsmetrics.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
 ALL_TABLES = (
     "job_runs, hiring_alerts, http_run_reservations, territory_metrics, communication_trends,"
     " bookings, territories, medics, topic_classifications, escalation_alerts, organizations"
@@ -110,3 +112,52 @@ def db_env(monkeypatch: pytest.MonkeyPatch, database_url: str, db: Engine) -> It
     dbmod.dispose_engines()
     yield db
     dbmod.dispose_engines()
+
+
+# ---- kinds (markers registered in pyproject.toml; docs/testing.md says what each runs) --------
+
+# A test is `db` when any of these is among its fixtures, directly or through another fixture.
+DATABASE_FIXTURES = frozenset(
+    {"database_url", "empty_database_url", "settings", "engine", "db", "db_env"}
+)
+# `opsmetrics serve` in a process of its own (`door` starts one for its "server" half).
+SERVER_FIXTURES = frozenset({"http_server", "server"})
+HTTP_FIXTURES = SERVER_FIXTURES | {"door"}
+# Areas found by folder: a test under tests/<folder>/ gets the marker of that name.
+FOLDER_KINDS = frozenset({"http", "handlers", "infra", "faults", "browser"})
+
+
+def kinds(item: pytest.Item) -> set[str]:
+    """The kind markers of one collected test.
+
+    db: it uses the test database (a database fixture). e2e: it runs the product in a process
+    of its own on real services (a server, the demo, the SAM CLI; every `slow` test is one).
+    pure: neither, so it runs with no database at all. The areas (http, handlers, infra,
+    faults, browser) say what a test is about and combine with those: `-m "http and pure"`.
+    """
+    fixtures = set(getattr(item, "fixturenames", ()))
+    found = set()
+    if item.path.is_relative_to(TESTS):
+        folder = item.path.relative_to(TESTS).parts[0]
+        if folder in FOLDER_KINDS:
+            found.add(folder)
+    # Written by hand on the rare test whose code finds a database by itself (see docs/testing.md).
+    if fixtures & DATABASE_FIXTURES or item.get_closest_marker("db"):
+        found.add("db")
+    if fixtures & HTTP_FIXTURES:
+        found.add("http")
+    callspec = getattr(item, "callspec", None)
+    door = callspec.params.get("door") if callspec is not None else None
+    if fixtures & SERVER_FIXTURES or door == "server" or item.get_closest_marker("slow"):
+        found.add("e2e")
+    if not found & {"db", "e2e"}:
+        found.add("pure")
+    return found
+
+
+# tryfirst: the markers must be on the items before `-m` deselects by them.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for kind in sorted(kinds(item)):
+            item.add_marker(kind)

@@ -89,6 +89,7 @@ def test_the_page_on_a_named_stage() -> None:
     assert 'src="assets/main.js"' in answer.body and 'href="assets/dashboard.css"' in answer.body
 
 
+@pytest.mark.db  # `opsmetrics invoke` starts the embedded PostgreSQL without DATABASE_URL
 def test_the_sample_event(capsys: pytest.CaptureFixture[str]) -> None:
     """infra/events/reports/dashboard.json through `opsmetrics invoke`, as `sam local invoke`
     would send it."""

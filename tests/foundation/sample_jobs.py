@@ -43,7 +43,20 @@ def fails_on_the_2nd(ctx: JobContext) -> JobOutcome:
 
 
 def slow_job(ctx: JobContext) -> JobOutcome:
+    """A statement longer than a short statement timeout (tests/foundation/test_error_lines.py)."""
     ctx.conn.execute(text("SELECT pg_sleep(1.5)"))
+    return write_job(ctx)
+
+
+# An advisory lock the test holds (tests/foundation/test_runs.py: gate_closed) while a run of
+# the 1st must stay in progress: no sleeping, the run goes on the moment the test lets it.
+GATE_KEY_SQL = "hashtext('opsmetrics-test:gate')"
+
+
+def gated_on_the_1st(ctx: JobContext) -> JobOutcome:
+    """On the 1st, waits at the gate with its run lock held and its ledger row open."""
+    if ctx.target_date.day == 1:
+        ctx.conn.execute(text(f"SELECT pg_advisory_xact_lock({GATE_KEY_SQL})"))
     return write_job(ctx)
 
 

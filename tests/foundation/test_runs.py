@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -20,7 +22,7 @@ from opsmetrics.job_context import JobFunction
 from opsmetrics.one_date import run_one
 from tests.factories import job_runs as _ledger
 from tests.factories import org
-from tests.foundation.sample_jobs import SCRATCH
+from tests.foundation.sample_jobs import GATE_KEY_SQL, SCRATCH
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
@@ -44,6 +46,7 @@ def jobs(monkeypatch: pytest.MonkeyPatch, db: Engine) -> Iterator[Engine]:
         ("test-partial", "partial_job", "daily"),
         ("test-fail-2nd", "fails_on_the_2nd", "daily"),
         ("test-slow", "slow_job", "daily"),
+        ("test-gated", "gated_on_the_1st", "daily"),
         ("test-weekly", "write_job", "weekly"),
         ("test-interrupted", "interrupted_job", "daily"),
         ("test-notify", "notifying_job", "daily"),
@@ -198,39 +201,79 @@ def _run_in_thread(
     return t
 
 
-def _wait_for_running(engine: Engine) -> None:
-    import time
+def _wait_for(what: str, condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened")
+        time.sleep(0.02)
 
-    for _ in range(100):
-        if any(r["status"] == "running" for r in _ledger(engine)):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the first run never started")
+
+def _wait_for_running(engine: Engine) -> None:
+    _wait_for(
+        "the first run's start", lambda: any(r["status"] == "running" for r in _ledger(engine))
+    )
+
+
+def _advisory_waits(engine: Engine) -> int:
+    """Sessions of this database waiting for an advisory lock (the gate or a run's lock)."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+            ).scalar_one()
+        )
+
+
+@contextmanager
+def gate_closed(engine: Engine) -> Iterator[None]:
+    """Within the block, a run of test-gated for the 1st waits at the gate, in its transaction:
+    its (job, date) lock held, its ledger row `running`."""
+    with engine.connect() as conn:
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({GATE_KEY_SQL})"))
+        try:
+            yield
+        finally:
+            conn.rollback()
 
 
 def test_a_second_run_of_the_same_date_waits_for_the_first(
     jobs: Engine, settings: Settings
 ) -> None:
     first: list[Any] = []
-    t = _run_in_thread(jobs, settings, "test-slow", first)
-    _wait_for_running(jobs)
-    second = runs.run("test-write", [D1], trigger="manual", engine=jobs, settings=settings)
-    t.join()
-    assert first[0].ok and second.ok
+    second: list[Any] = []
+    with gate_closed(jobs):
+        t1 = _run_in_thread(jobs, settings, "test-gated", first)
+        _wait_for_running(jobs)
+        t2 = _run_in_thread(jobs, settings, "test-gated", second)
+        # the first at the gate, the second at the run's lock
+        _wait_for("the second run's wait", lambda: _advisory_waits(jobs) == 2)
+        assert len(_ledger(jobs)) == 1  # a waiting run has opened nothing
+        seen_waiting = time.perf_counter()
+    opened = time.perf_counter()
+    t1.join()
+    t2.join()
+    assert first[0].ok and second[0].ok
     rows = _ledger(jobs)
     assert [r["status"] for r in rows] == ["succeeded", "succeeded"]
-    assert rows[1]["stats"]["lock_wait_ms"] > 0
+    assert rows[1]["started_at"] >= rows[0]["finished_at"]  # it began once the first was done
+    assert rows[1]["stats"]["lock_wait_ms"] >= (opened - seen_waiting) * 1000 - 1
 
 
 def test_a_second_run_that_cannot_wait_reports_and_leaves_nothing(
     jobs: Engine, settings: Settings
 ) -> None:
     first: list[Any] = []
-    t = _run_in_thread(jobs, settings, "test-slow", first)
-    _wait_for_running(jobs)
-    impatient = replace(settings, lock_wait_s=0)
-    with pytest.raises(JobAlreadyRunning, match="already running"):
-        runs.run("test-slow", [D1], trigger="manual", engine=jobs, settings=impatient)
+    with gate_closed(jobs):
+        t = _run_in_thread(jobs, settings, "test-gated", first)
+        _wait_for_running(jobs)
+        impatient = replace(settings, lock_wait_s=0)
+        with pytest.raises(JobAlreadyRunning, match="already running"):
+            runs.run("test-gated", [D1], trigger="manual", engine=jobs, settings=impatient)
     t.join()
     assert first[0].ok
     assert [r["status"] for r in _ledger(jobs)] == ["succeeded"]
@@ -238,12 +281,16 @@ def test_a_second_run_that_cannot_wait_reports_and_leaves_nothing(
 
 def test_other_dates_do_not_wait(jobs: Engine, settings: Settings) -> None:
     first: list[Any] = []
-    t = _run_in_thread(jobs, settings, "test-slow", first)
-    _wait_for_running(jobs)
-    impatient = replace(settings, lock_wait_s=0)
-    other = runs.run("test-write", [D2], trigger="manual", engine=jobs, settings=impatient)
+    with gate_closed(jobs):
+        t = _run_in_thread(jobs, settings, "test-gated", first)
+        _wait_for_running(jobs)
+        impatient = replace(settings, lock_wait_s=0)
+        # the same job, another date, while the 1st is in progress
+        other = runs.run("test-gated", [D2], trigger="manual", engine=jobs, settings=impatient)
+        assert other.ok
+        assert [r["status"] for r in _ledger(jobs)] == ["running", "succeeded"]
     t.join()
-    assert other.ok and first[0].ok
+    assert first[0].ok
 
 
 def test_an_interrupted_run_is_closed_and_the_interrupt_goes_on(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ import yaml
 
 from opsmetrics.config import Settings
 from opsmetrics.jobs import JOBS
+from opsmetrics.reports.route_model import Route
+from opsmetrics.reports.routes import ROUTES
 from tests.infra.samcli import ROOT, TEMPLATE, sam_env, sam_python
 
 # The job functions' logical ids, from the job model (their own checks: test_template_jobs.py).
@@ -105,7 +109,19 @@ def test_layer(template: dict[str, Any]) -> None:
     layer_props = layer["Properties"]
     assert layer_props["CompatibleRuntimes"] == ["python3.13"]
     assert layer_props["CompatibleArchitectures"] == ["arm64"]
-    assert layer_props["ContentUri"] == "shared/"
+    # third-party packages only (test_sam_build checks the built layer): its folder holds the
+    # requirements, not the opsmetrics package
+    assert layer_props["ContentUri"] == "infra/layer/"
+
+
+def test_functions_build_with_the_package(template: dict[str, Any]) -> None:
+    """Each function's build copies the opsmetrics package beside its handler."""
+    for logical_id in ALL_FUNCTIONS:
+        metadata = template["Resources"][logical_id]["Metadata"]
+        assert metadata == {"BuildMethod": "makefile", "ContextPath": "infra/functions"}
+    makefile = (ROOT / "infra" / "functions" / "Makefile").read_text()
+    assert "\nbuild-%:" in makefile  # one target for every function, whatever its id
+    assert "shared/opsmetrics" in makefile
 
 
 def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None:
@@ -212,47 +228,153 @@ def test_reports_http_api(template: dict[str, Any]) -> None:
     }
     fn = props(template, "ReportsFunction")
     assert fn["CodeUri"] == "functions/reports/"
-    routes = set()
-    for event in fn["Events"].values():
+    # Past the authorizer on purpose, and nothing else: the dashboard page and its files (the
+    # page signs in itself), liveness, and the API's own description.
+    public = {
+        path
+        for (_, path), (authorizer, _) in declared_events(template).items()
+        if authorizer == "NONE"
+    }
+    assert public == {"/", "/assets/{file}", "/health", "/openapi.json"}
+
+
+Events = dict[tuple[str, str], tuple[str, tuple[str, ...]]]
+
+
+def declared_events(template: dict[str, Any]) -> Events:
+    """(method, path) -> (authorizer, scopes) of the reports function's events."""
+    declared: Events = {}
+    for event in props(template, "ReportsFunction")["Events"].values():
         assert event["Type"] == "HttpApi"  # no schedule
         p = event["Properties"]
         assert p["ApiId"] == {"Ref": "ReportsApi"}
-        routes.add(
-            (
-                p["Method"],
-                p["Path"],
-                p["Auth"]["Authorizer"],
-                *p["Auth"].get("AuthorizationScopes", []),
-            )
+        auth = p["Auth"]
+        declared[(p["Method"], p["Path"])] = (
+            auth["Authorizer"],
+            tuple(auth.get("AuthorizationScopes", [])),
         )
-    assert routes == {
-        ("GET", "/", "NONE"),  # the dashboard page and its files: the page signs in itself
-        ("GET", "/assets/{file}", "NONE"),
-        ("GET", "/health", "NONE"),
-        ("GET", "/openapi.json", "NONE"),
-        ("GET", "/reports/{name}", "ReportsJwtAuthorizer", "reports:read"),
-        ("POST", "/reports/{name}/refresh", "ReportsJwtAuthorizer", "reports:refresh"),
-        ("GET", "/jobs/status", "ReportsJwtAuthorizer", "jobs:read"),
-        ("GET", "/jobs/runs", "ReportsJwtAuthorizer", "jobs:read"),
-        ("POST", "/jobs/{job}/runs", "ReportsJwtAuthorizer", "jobs:run"),
-    }
+    return declared
 
 
-def test_every_http_route_of_the_table_reaches_the_function(template: dict[str, Any]) -> None:
-    """API Gateway only forwards the routes the template declares: each route of the one routing
-    table has an event (its {parameters} as API Gateway spells them), with the route's scope."""
-    from opsmetrics.reports.routes import ROUTES
-
-    declared = {}
-    for event in props(template, "ReportsFunction")["Events"].values():
-        p = event["Properties"]
-        declared[(p["Method"], p["Path"])] = p["Auth"].get("AuthorizationScopes", [])
-    for route in ROUTES:
+def expected_events(routes: Iterable[Route]) -> Events:
+    """The events the routing table needs: API Gateway forwards only the routes it declares.
+    Report routes share one event per shape ({name} for the report); a route with a scope is
+    behind the JWT authorizer with that scope, one without is public."""
+    expected: Events = {}
+    for route in routes:
         path = route.path
-        if route.report is not None:  # the report routes share one event per shape
-            path = path.replace(f"/reports/{route.report}", "/reports/{name}")
-        assert (route.method, path) in declared, (route.method, route.path)
-        assert declared[(route.method, path)] == ([route.scope] if route.scope else [])
+        if route.report is not None:
+            path = path.replace(f"/reports/{route.report}", "/reports/{name}", 1)
+        auth = ("ReportsJwtAuthorizer", (route.scope,)) if route.scope else ("NONE", ())
+        shared = expected.setdefault((route.method, path), auth)
+        assert shared == auth, f"{route.method} {path}: one event, two scopes {shared} {auth}"
+    return expected
+
+
+def route_mismatches(template: dict[str, Any], routes: Iterable[Route]) -> list[str]:
+    expected, declared = expected_events(routes), declared_events(template)
+    found = [
+        f"{method} {path}: in the routing table, no HttpApi event in template.yaml"
+        for method, path in expected.keys() - declared.keys()
+    ]
+    found += [
+        f"{method} {path}: an HttpApi event of template.yaml that no route serves"
+        for method, path in declared.keys() - expected.keys()
+    ]
+    found += [
+        f"{key[0]} {key[1]}: template.yaml says {declared[key]}, the routing table {expected[key]}"
+        for key in expected.keys() & declared.keys()
+        if declared[key] != expected[key]
+    ]
+    return sorted(found)
+
+
+def test_every_route_of_the_table_has_its_http_api_event_and_no_more(
+    template: dict[str, Any],
+) -> None:
+    assert route_mismatches(template, ROUTES) == []
+
+
+def test_a_route_added_without_its_event_fails_the_check(template: dict[str, Any]) -> None:
+    """The check above, on routing tables one change away from the real one."""
+    status = next(r for r in ROUTES if r.path == "/jobs/status")
+    new_route = replace(status, path="/jobs/calendar", operation_id="get_job_calendar")
+    assert route_mismatches(template, [*ROUTES, new_route]) == [
+        "GET /jobs/calendar: in the routing table, no HttpApi event in template.yaml"
+    ]
+    rescoped = [replace(r, scope="jobs:run") if r is status else r for r in ROUTES]
+    assert route_mismatches(template, rescoped) == [
+        "GET /jobs/status: template.yaml says ('ReportsJwtAuthorizer', ('jobs:read',)), the"
+        " routing table ('ReportsJwtAuthorizer', ('jobs:run',))"
+    ]
+    assert route_mismatches(template, [r for r in ROUTES if r is not status]) == [
+        "GET /jobs/status: an HttpApi event of template.yaml that no route serves"
+    ]
+    # a new report needs no event of its own: /reports/{name} serves it
+    report = next(r for r in ROUTES if r.report is not None)
+    other = replace(
+        report, path=report.path.replace(report.report or "", "staffing"), report="staffing"
+    )
+    assert route_mismatches(template, [*ROUTES, other]) == []
+
+
+# Every resource's logical id. CloudFormation replaces a resource whose id changes (a new
+# function, alarm or queue, the old one deleted): a deployed stack updates in place only while
+# these stay. Add an id here only with the resource it names.
+LOGICAL_IDS = {
+    *(
+        f"{job}{kind}"
+        for job in ("DailyTerritoryMetrics", "WeeklyHiringTriggers", "DailyTrendAggregation")
+        for kind in ("Function", "LogGroup", "ErrorsAlarm", "DurationAlarm", "ThrottlesAlarm")
+    ),
+    "DependenciesLayer",
+    "ReportsApi",
+    "ReportsFunction",
+    "ReportsLogGroup",
+    "ReportsApiAccessLogGroup",
+    "ReportsErrorsAlarm",
+    "ReportsApi5xxAlarm",
+    "ScheduleDeadLetterQueue",
+    "ScheduleDeadLetterAlarm",
+    "JobFailureQueue",
+    "JobFailureAlarm",
+    "AlertsKey",
+    "AlertsTopic",
+    "AlertEmailSubscription",
+}
+# What SAM adds from them (roles, schedules, permissions, the API's stage), named after the
+# functions and their events: renaming an event replaces its schedule or permission.
+GENERATED_IDS = {
+    *(
+        f"{fn}Function{suffix}"
+        for fn, event in (
+            ("DailyTerritoryMetrics", "Daily"),
+            ("WeeklyHiringTriggers", "Weekly"),
+            ("DailyTrendAggregation", "Daily"),
+        )
+        for suffix in ("Role", "EventInvokeConfig", event, f"{event}Role")
+    ),
+    "ReportsFunctionRole",
+    *(
+        f"ReportsFunction{event}Permission"
+        for event in (
+            "Dashboard",
+            "DashboardAsset",
+            "Health",
+            "OpenApi",
+            "Report",
+            "Refresh",
+            "JobStatus",
+            "JobRuns",
+            "RunJob",
+        )
+    ),
+    "ReportsApiApiGatewayDefaultStage",
+}
+
+
+def test_logical_ids_stay(template: dict[str, Any]) -> None:
+    assert set(template["Resources"]) == LOGICAL_IDS
 
 
 # ---- the template SAM generates (samtranslator from the SAM CLI's environment) ----------------
@@ -339,3 +461,14 @@ def test_function_roles_are_least_privilege(generated: dict[str, Any]) -> None:
         role = resources[f"{function}Role"]
         assert sorted(map(repr, statements(role))) == sorted(map(repr, allowed)), function
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC, VPC_ACCESS], function
+
+
+@pytest.mark.slow
+def test_generated_logical_ids_stay(generated: dict[str, Any]) -> None:
+    # A layer version's id carries a hash of its content: a new version whenever it changes, by
+    # design (versions are immutable); every other id stays.
+    ids = {
+        "DependenciesLayer" if k.startswith("DependenciesLayer") else k
+        for k in generated["Resources"]
+    }
+    assert ids == LOGICAL_IDS | GENERATED_IDS

@@ -237,3 +237,9 @@ def _no_route(request: Request, methods: dict[str, Route] | None) -> Exception:
         if name not in REPORTS:
             return NotFound(f"unknown report {name[:60]!r}; known reports: {', '.join(REPORTS)}")
     return NotFound(f"no such route: {request.method} {request.path[:100]}")
+
+
+if __name__ == "__main__":
+    # The committed copy of this table's document: python3 -m opsmetrics.reports.routes >
+    # docs/openapi.json (tests/http/test_openapi_snapshot.py checks it).
+    print(_openapi_json())
