@@ -100,7 +100,8 @@ HANDLERS = [
 ]
 
 
-# The layer's top-level modules (infra/layer/requirements.txt plus the opsmetrics package).
+# What a function runs with: the layer's top-level modules (infra/layer/requirements.txt) and
+# the opsmetrics package, which ships in each function's own package (infra/functions/Makefile).
 LAYER_MODULES = [
     "sqlalchemy",
     "pg8000",
