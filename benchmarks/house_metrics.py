@@ -10,11 +10,12 @@ Prints, for the checkout at --root:
     that climb the layer order of tests/house/layers.py (this checkout's order, for both);
   - the largest modules (lines);
   - the repeated code left in the package (`duplicates`, when that command is on PATH);
-  - the cold-start import time of each Lambda handler (fresh interpreter, median of --runs,
-    `python -X importtime`'s cumulative microseconds for the handler module) and how many
-    opsmetrics modules and modules in all it loads;
-  - the Lambda package: bytes of the opsmetrics modules the functions would ship and of the
-    third-party layer requirements list (the built sizes come from tests/infra's sam build).
+  - the cold-start import of each Lambda handler: wall time in a fresh interpreter (median of
+    --runs; noisy on a shared machine) and how many opsmetrics modules and modules in all it
+    loads; with --instructions, the CPU instructions the import adds to the interpreter's start
+    (valgrind's callgrind: a count, the same on a busy machine);
+  - the package's bytes, in all and without the modules only the command line uses (the built
+    layer and function sizes come from tests/infra/test_sam_build.py's sam build).
 Nothing here needs a database.
 """
 
@@ -26,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
@@ -103,6 +105,51 @@ def cold_starts(root: Path, runs: int) -> dict[str, dict[str, float]]:
     return result
 
 
+INSTRUCTION_PROBE = r"""
+import importlib.util, sys
+if sys.argv[1] != "-":
+    spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+    app = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = app
+    spec.loader.exec_module(app)
+"""
+
+
+def _instructions(root: Path, target: str) -> int:
+    """CPU instructions (valgrind's callgrind) of a fresh interpreter importing `target`, or
+    nothing ("-"). Counted, not timed: the same code gives the same count on a busy machine."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        env = {
+            "PYTHONPATH": str(root / "shared"),
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "PATH": "/usr/bin:/bin",
+        }
+        probe = ["-c", INSTRUCTION_PROBE, target]
+        # once to write the bytecode caches, then counted (Lambda's layer ships compiled)
+        subprocess.run([sys.executable, *probe], env=env, cwd=root, check=True)
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *probe],
+            env=env,
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        for line in out.read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RuntimeError("callgrind wrote no summary")
+
+
+def instruction_counts(root: Path) -> dict[str, int]:
+    """Per handler: the instructions its import adds to a bare interpreter's start."""
+    bare = _instructions(root, "-")
+    return {
+        app.parent.name: _instructions(root, str(app)) - bare
+        for app in sorted((root / "functions").glob("*/app.py"))
+    }
+
+
 def lambda_code_bytes(shared: Path) -> tuple[int, int]:
     """(bytes of every .py and asset in the package, bytes without what only the CLI uses)."""
     local_only = (
@@ -133,6 +180,11 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to measure")
     parser.add_argument("--runs", type=int, default=7, help="cold starts per handler")
     parser.add_argument("--most", type=int, default=10, help="how many of the largest modules")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each handler import's CPU instructions under valgrind (about a minute)",
+    )
     args = parser.parse_args()
     root: Path = args.root.resolve()
     shared = root / "shared"
@@ -171,6 +223,10 @@ def main() -> int:
             f"    {name:28s} {figures['median_ms']:7.1f} ms  "
             f"{figures['package_modules']:3d} opsmetrics modules, {figures['modules']} in all"
         )
+    if args.instructions and shutil.which("valgrind"):
+        print("instructions each handler's import adds to the interpreter's start (callgrind):")
+        for name, count in instruction_counts(root).items():
+            print(f"    {name:28s} {count / 1e6:9.1f} M")
     return 0
 
 
