@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from opsmetrics.dashboard import pages
 from opsmetrics.dashboard.pages import CONTENT_SECURITY_POLICY, asset_names
 from tests.http.doors import Answer, LambdaDoor, ServerDoor, invoke
 from tests.http.events import http_event
@@ -50,28 +51,41 @@ def test_the_page_through_both_doors_is_the_same(server: ServerDoor) -> None:
 
 
 def test_every_shipped_file_and_nothing_else(server: ServerDoor) -> None:
-    shipped = sorted(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css", ".svg"))
-    assert list(asset_names()) == shipped
+    files = sorted(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css", ".svg"))
+    # rules.js is not a file: it is written from territory/rules.py (pages.rules_module).
+    shipped = {name: (STATIC / name).read_text() for name in files}
+    shipped[pages.RULES_MODULE] = pages.rules_module()
+    assert list(asset_names()) == sorted(shipped)
     # Every module the page imports is one of them (a missing file would break the page).
     wanted = {"main.js", "dashboard.css"}
-    for name in shipped:
+    for name in files:
         if name.endswith(".js"):
-            wanted |= set(re.findall(r'from "\./([\w-]+\.js)"', (STATIC / name).read_text()))
+            wanted |= set(re.findall(r'from "\./([\w-]+\.js)"', shipped[name]))
     assert wanted <= set(shipped)
     kinds = {
         ".js": "text/javascript; charset=utf-8",
         ".css": "text/css; charset=utf-8",
         ".svg": "image/svg+xml",
     }
-    for name in shipped:
+    for name, body in shipped.items():
         for answer in (_lambda(f"/assets/{name}"), server.raw("GET", f"/assets/{name}", {})):
             assert answer.status == 200, name
             assert answer.headers["content-type"] == kinds[Path(name).suffix]
             assert answer.headers["x-content-type-options"] == "nosniff"
-            assert answer.body == (STATIC / name).read_text()
+            assert answer.body == body
     for bad in ("/assets/nothing.js", "/assets/index.html", "/assets/..%2Fpages.py", "/assets/"):
         assert _lambda(bad).status == 404, bad
         assert server.raw("GET", bad, {}).status == 404, bad
+
+
+def test_the_page_takes_its_threshold_from_the_rules() -> None:
+    from opsmetrics.territory.rules import HIRING_UTILIZATION
+
+    module = pages.rules_module()
+    assert f'"overloadedAbove": {float(HIRING_UTILIZATION)}' in module
+    # and the territories view uses it where it used to write 80
+    view = (STATIC / "view-territories.js").read_text()
+    assert 'from "./rules.js"' in view and "RULES.overloadedAbove" in view
 
 
 def test_the_page_needs_no_token_but_the_data_does(server: ServerDoor) -> None:

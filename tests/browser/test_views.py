@@ -62,6 +62,12 @@ def test_territories_cards_table_and_bars(page: Page, server: ServerDoor, world:
     assert bar.get_attribute("aria-label") == "utilization 20.00%"
     fill = page.one('tr[data-sector="M1 4"] svg.meter .meter-fill')
     assert fill.get_attribute("width") == "20.00"
+    # Above the overload threshold (/assets/rules.js, from territory/rules.py) the bar is "high";
+    # the weeks column is named after the same threshold.
+    assert "Weeks >80%" in page.texts("th")
+    assert "high" not in (bar.get_attribute("class") or "")
+    hot = page.one('tr[data-sector="SW1A 1"] svg.meter')  # the overloaded one (3 weeks above 80)
+    assert "high" in (hot.get_attribute("class") or "").split()
 
 
 def test_territories_filter_by_region_and_pages_by_cursor(

@@ -36,18 +36,21 @@ COMPARED = re.compile(
 
 
 def _modules() -> dict[str, str]:
+    """Every Python module but seed/'s, and the dashboard's scripts (the page takes its
+    thresholds from /assets/rules.js, generated from rules.py)."""
+    sources = [*sorted(PACKAGE.rglob("*.py")), *sorted(PACKAGE.glob("dashboard/static/*.js"))]
     return {
         path.relative_to(PACKAGE).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(PACKAGE.rglob("*.py"))
+        for path in sources
         if not path.relative_to(PACKAGE).as_posix().startswith(NOT_SCANNED)
     }
 
 
 def test_the_thresholds_and_modules_are_found() -> None:
     assert {"MINIMUM_VOLUME", "HIRING_UTILIZATION", "GAP_CRITICAL_REJECTION"} <= set(THRESHOLDS)
-    assert {"territory/streaks.py", "trends/sql.py", "reports/routes.py", "demo.py"} <= set(
-        _modules()
-    )
+    scanned = set(_modules())
+    assert {"territory/streaks.py", "trends/sql.py", "reports/routes.py", "demo.py"} <= scanned
+    assert "dashboard/static/view-territories.js" in scanned
 
 
 def test_no_module_but_rules_names_a_threshold() -> None:

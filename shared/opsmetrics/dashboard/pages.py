@@ -54,25 +54,42 @@ def asset(call: Call, deps: HandlerDeps) -> Response:
     return _file_response(name)
 
 
+# Not a file: the rules the page colours and labels by, written from territory/rules.py when asked
+# for, so that a changed threshold reaches the page with the deployment that changes it.
+RULES_MODULE = "rules.js"
+
+
+def rules_module() -> str:
+    import json
+
+    from opsmetrics.territory.rules import FOR_THE_DASHBOARD
+
+    return (
+        "// Generated from opsmetrics/territory/rules.py: the thresholds the page shows.\n"
+        f"export const RULES = Object.freeze({json.dumps(FOR_THE_DASHBOARD, sort_keys=True)});\n"
+    )
+
+
 @cache
 def asset_names() -> tuple[str, ...]:
     """The files under /assets/: every script, style sheet and icon shipped in `static/`."""
     from importlib import resources  # here, not at import: ~20 ms of a Lambda cold start
 
     folder = resources.files(_PACKAGE).joinpath("static")
-    return tuple(
-        sorted(
-            entry.name
-            for entry in folder.iterdir()
-            if entry.is_file() and _suffix(entry.name) in CONTENT_TYPES and entry.name != PAGE
-        )
-    )
+    files = [
+        entry.name
+        for entry in folder.iterdir()
+        if entry.is_file() and _suffix(entry.name) in CONTENT_TYPES and entry.name != PAGE
+    ]
+    return tuple(sorted([*files, RULES_MODULE]))
 
 
 @cache
 def _read(name: str) -> str:
     from importlib import resources
 
+    if name == RULES_MODULE:
+        return rules_module()
     return resources.files(_PACKAGE).joinpath("static", name).read_text(encoding="utf-8")
 
 

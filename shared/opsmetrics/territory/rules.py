@@ -204,3 +204,7 @@ IN_WORDS = (
     f"  coverage gaps: more than {_pct(GAP_WARNING_REJECTION)} (warning) or"
     f" {_pct(GAP_CRITICAL_REJECTION)} (critical) of at least {MINIMUM_VOLUME} bookings rejected.",
 )
+
+# What the dashboard colours and labels by (served as /assets/rules.js): the page never writes a
+# threshold of its own.
+FOR_THE_DASHBOARD = {"overloadedAbove": float(HIRING_UTILIZATION)}

@@ -6,6 +6,7 @@ import { meter } from "./charts.js";
 import { filterForm } from "./controls.js";
 import { cards, el, int, note, on, pct, table, yesNo } from "./dom.js";
 import { head, staleText } from "./freshness.js";
+import { RULES } from "./rules.js";
 import { go } from "./state.js";
 
 const PAGE_SIZE = 50;
@@ -83,14 +84,14 @@ export async function render(state) {
                 el(
                   "span",
                   { class: "bar-cell" },
-                  meter(r.primary_medic_utilization, 100, `utilization ${pct(r.primary_medic_utilization)}`, r.primary_medic_utilization > 80 ? "high" : ""),
+                  meter(r.primary_medic_utilization, 100, `utilization ${pct(r.primary_medic_utilization)}`, r.primary_medic_utilization > RULES.overloadedAbove ? "high" : ""),
                   el("span", { class: "bar-text" }, pct(r.primary_medic_utilization)),
                 ),
               "bar",
             ],
             ["Primary", (r) => yesNo(r.primary_assigned)],
             ["Secondary", (r) => yesNo(r.secondary_assigned)],
-            ["Weeks >80%", (r) => int(r.hiring_trigger_weeks), "num"],
+            [`Weeks >${RULES.overloadedAbove}%`, (r) => int(r.hiring_trigger_weeks), "num"],
             ["Gap weeks", (r) => int(r.coverage_gap_weeks), "num"],
           ],
           report.rows,
