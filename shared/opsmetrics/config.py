@@ -7,7 +7,7 @@ handler), the HTTP server's start (`reports.server.serve`, or a bare functions-f
 first request). Nothing reads them at import time. A bad value is a ConfigError naming its
 variable.
 
-The README's table of settings is printed by `python3 -m opsmetrics.config`;
+The README's table of settings is printed by `.venv/bin/python -m opsmetrics.config`;
 tests/foundation/test_settings_table.py fails when the two differ.
 
 Powertools' own variables: see `READ_BY_POWERTOOLS` and `PowertoolsSettings`.

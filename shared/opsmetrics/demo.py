@@ -44,13 +44,17 @@ READING = (
 )
 
 
+# Where seed/profiles.py puts most of the demo's territories: a description of the data.
+SPREAD = "primary_medic_utilization BETWEEN 30 AND 90"  # not a rule: the data's spread
+
+
 def utilization_line(engine: Engine, day: date) -> str:
     """How the day's territories spread over utilization, in one line."""
     with engine.connect() as conn:
         n, average, between, above = conn.execute(
             text(
                 "SELECT count(*), coalesce(avg(primary_medic_utilization), 0),"
-                " count(*) FILTER (WHERE primary_medic_utilization BETWEEN 30 AND 90),"
+                f" count(*) FILTER (WHERE {SPREAD}),"
                 f" count(*) FILTER (WHERE {rules.OVERLOADED.sql()})"
                 " FROM territory_metrics m WHERE m.metric_date = :day"
             ),

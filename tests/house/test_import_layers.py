@@ -19,15 +19,29 @@ def graph() -> dict[str, set[str]]:
 
 def test_no_circles(graph: dict[str, set[str]]) -> None:
     # Deferred imports (inside a function) count: they are arrows too, only later.
-    assert imports.circles(graph) == []
+    assert imports.circles(graph) == [], (
+        "modules that import each other: move what both need down a layer (docs/house.md, Layers)"
+    )
+
+
+def _layer_name(module: str) -> str:
+    rank = layers.layer_of(module)
+    return "no layer" if rank is None else layers.LAYERS[rank][0]
 
 
 def test_no_import_climbs_a_layer(graph: dict[str, set[str]]) -> None:
-    assert [f"{a} -> {b}" for a, b in layers.breaks(graph)] == []
+    climbs = [f"{a} ({_layer_name(a)}) -> {b} ({_layer_name(b)})" for a, b in layers.breaks(graph)]
+    assert climbs == [], (
+        "an import climbs a layer: move the piece both need down, or the module up"
+        " (tests/house/layers.py; docs/house.md, Add a module)"
+    )
 
 
 def test_every_module_has_a_layer(graph: dict[str, set[str]]) -> None:
-    assert [m for m in graph if layers.layer_of(m) is None] == []
+    assert [m for m in graph if layers.layer_of(m) is None] == [], (
+        "a module in no layer: add it to tests/house/layers.py and docs/house.md's table"
+        " (docs/house.md, Add a module)"
+    )
 
 
 def test_the_package_never_loads_the_handler_files() -> None:

@@ -28,11 +28,23 @@ THRESHOLDS = [
     and isinstance(value, int | Decimal)
     and not isinstance(value, bool)
 ]
-# A figure of territory_metrics (or its TerritoryFigures name) compared with a number other than 0.
-COMPARED = re.compile(
-    r"\b(primary_medic_utilization|utilization|rejection_rate|fulfillment_rate|total_bookings"
-    r"|hiring_trigger_weeks|coverage_gap_weeks)\s*(>=|<=|>|<)\s*(Decimal\()?[\"']?[1-9]"
+# A figure of territory_metrics (or its TerritoryFigures name) compared with a number other than 0,
+# in Python or SQL, either way round: `m.rejection_rate > 10`, `row["utilization"] >= 80`,
+# `85 < utilization`, `utilization BETWEEN 70 AND 85`, `GREATEST(utilization, 0) > 80`.
+_FIGURE = (
+    r"\b(?:primary_medic_utilization|utilization|rejection_rate|fulfillment_rate|total_bookings"
+    r"|hiring_trigger_weeks|coverage_gap_weeks)\b"
 )
+_NUMBER = r"(?:Decimal\()?[\"']?(?:[1-9]|0\.\d*[1-9])"
+COMPARED = re.compile(
+    rf"{_FIGURE}[\"'\])]*\s*(?:>=|<=|>|<|=)\s*{_NUMBER}"
+    rf"|{_NUMBER}[\d.]*[\"')]*\s*(?:>=|<=|>|<)\s*[\w.\[\"']*{_FIGURE}"
+    rf"|{_FIGURE}[\"'\])]*\s+BETWEEN\s+\d"
+    rf"|{_FIGURE}[^;\n]{{0,40}}?\)\s*(?:>=|<=|>|<)\s*{_NUMBER}",
+    re.IGNORECASE,
+)
+# A line that compares a figure with a number on purpose, not as a rule, says why at its end.
+NOT_A_RULE = "# not a rule:"
 
 
 def _modules() -> dict[str, str]:
@@ -61,7 +73,10 @@ def test_no_module_but_rules_names_a_threshold() -> None:
         for name in THRESHOLDS
         if re.search(rf"\b{name}\b", source)
     }
-    assert named == set(), "use the conditions of rules.py (or rules_sql.py), not the thresholds"
+    assert named == set(), (
+        "use the conditions of rules.py (or rules_sql.py), not the thresholds: docs/house.md,"
+        " Change a threshold or a rule"
+    )
 
 
 def test_no_module_but_rules_compares_a_figure_with_a_number() -> None:
@@ -70,16 +85,25 @@ def test_no_module_but_rules_compares_a_figure_with_a_number() -> None:
         for module, source in _modules().items()
         if module != "territory/rules.py"
         for number, line in enumerate(source.splitlines(), 1)
-        if COMPARED.search(line)
+        if COMPARED.search(line) and NOT_A_RULE not in line
     ]
-    assert found == [], "a rule written outside rules.py"
+    assert found == [], (
+        "a rule written outside rules.py: use its conditions (rules.OVERLOADED.sql(), ...), see"
+        " docs/house.md, Change a threshold or a rule"
+    )
 
 
 def test_the_pattern_catches_a_rule_written_again() -> None:
     assert COMPARED.search("m.rejection_rate > 10")
     assert COMPARED.search("if t.utilization >= Decimal(80):")
     assert COMPARED.search("total_bookings>=10")
+    assert COMPARED.search('if row["primary_medic_utilization"] > 85:')
+    assert COMPARED.search("WHERE 85 < m.primary_medic_utilization")
+    assert COMPARED.search("m.primary_medic_utilization BETWEEN 70 AND 85")
+    assert COMPARED.search("GREATEST(m.utilization, 0) > 80")
+    assert COMPARED.search("r.primary_medic_utilization > 80 ? 'high' : ''")  # the page's JS
     assert not COMPARED.search("count(*) FILTER (WHERE hiring_trigger_weeks > 0)")
+    assert not COMPARED.search("r.primary_medic_utilization > RULES.overloadedAbove")
 
 
 def test_every_figure_names_a_field_and_a_column() -> None:
