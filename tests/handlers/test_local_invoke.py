@@ -209,7 +209,12 @@ def test_job_route_samples(cli_env: Engine, capsys: pytest.CaptureFixture[str]) 
 def test_invoke_runs_the_handler_each_function_deploys() -> None:
     """`opsmetrics invoke` builds its handlers from the package, never from functions/: each
     folder there must be one it knows, and must deploy the very handler it builds."""
-    assert available() == sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+    folders = sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+    assert available() == folders, (
+        f"functions without functions/<folder>/app.py: {sorted(set(available()) - set(folders))}"
+        " (copy another job's app.py, with its JOB); folders no job or the reports API owns:"
+        f" {sorted(set(folders) - set(available()))}"
+    )
     for name in available():
         deployed = inspect.unwrap(load_app(name).lambda_handler)
         built = inspect.unwrap(load_handler(name))
