@@ -59,13 +59,10 @@ def listed(page: Path, header: str, scope_column: int | None = None) -> dict[Key
             if scope_column is not None:
                 cell = cells[scope_column].strip("`").strip()
                 scope = None if cell.lower() in PUBLIC else cell
-            for route in served_by(method, path) or [Route(method, path, "", "", _no_handler)]:
-                found[(route.method, route.path)] = scope
+            keys = [(r.method, r.path) for r in served_by(method, path)] or [(method, path)]
+            for key in keys:
+                found[key] = scope
     return found
-
-
-def _no_handler(*_: object) -> object:
-    raise AssertionError("never called")
 
 
 def expected(keep: Callable[[Route], bool]) -> dict[Key, str | None]:
