@@ -10,6 +10,8 @@ from opsmetrics.serve_check import port_number
 
 
 def add_commands(sub: Any) -> None:
+    from opsmetrics.local_invoke import REPORTS_FUNCTION, job_folders
+
     serve = sub.add_parser(
         "serve",
         help="serve the HTTP reports API locally (needs the http extra)",
@@ -37,8 +39,7 @@ def add_commands(sub: Any) -> None:
     )
     invoke.add_argument(
         "function",
-        help="daily_territory_metrics | weekly_hiring_triggers | daily_trend_aggregation"
-        " | reports (dashes work too)",
+        help=f"{' | '.join([*job_folders(), REPORTS_FUNCTION])} (dashes work too)",
     )
     invoke.add_argument(
         "--event", required=True, help="path of an event JSON file, e.g. infra/events/..."

@@ -70,11 +70,16 @@ REPORTS_FUNCTION = "reports"
 REPORTS_HANDLER = "opsmetrics.reports.lambda_app:lambda_handler"
 
 
-def available() -> list[str]:
-    """The functions `invoke` knows: each job's folder (the job model's) and the reports API."""
+def job_folders() -> list[str]:
+    """Each job's code folder, in the job model's order."""
     from opsmetrics.jobs import JOBS
 
-    return sorted([*(job.folder for job in JOBS.values()), REPORTS_FUNCTION])
+    return [job.folder for job in JOBS.values()]
+
+
+def available() -> list[str]:
+    """The functions `invoke` knows: each job's folder (the job model's) and the reports API."""
+    return sorted([*job_folders(), REPORTS_FUNCTION])
 
 
 def load_handler(function: str) -> Handler:
@@ -117,8 +122,7 @@ def check_event_shape(function: str, event_path: str, event: Any) -> None:
         raise BadRequest(
             f"{event_path} is not an API Gateway HTTP event (no requestContext): the reports"
             " function takes the events under infra/events/reports/; scheduled events go to"
-            " the job functions (daily_territory_metrics, weekly_hiring_triggers,"
-            " daily_trend_aggregation)"
+            f" the job functions ({', '.join(job_folders())})"
         )
 
 

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from opsmetrics.cli import main
-from opsmetrics.local_invoke import LocalContext, available, load_handler
+from opsmetrics.errors import BadRequest
+from opsmetrics.jobs import JOBS
+from opsmetrics.local_invoke import LocalContext, available, check_event_shape, load_handler
 from tests.factories import insert_rows, refusing_writes
 from tests.handlers import data
 from tests.handlers.conftest import EVENTS, FUNCTIONS, load_app
@@ -119,8 +121,27 @@ def test_missing_event_file(cli_env: Engine, capsys: pytest.CaptureFixture[str])
 def test_unknown_function_lists_the_real_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["invoke", "nope", "--event", "x.json"]) == 2
     err = capsys.readouterr().err
-    for name in ("daily_territory_metrics", "daily_trend_aggregation", "weekly_hiring_triggers"):
-        assert name in err
+    for job in JOBS.values():
+        assert job.folder in err, f"the unknown-function message does not name {job.folder}"
+
+
+def test_help_and_messages_name_every_job_function(capsys: pytest.CaptureFixture[str]) -> None:
+    """The job functions named by `invoke --help` and by the reports function's refusal of a
+    job's event come from the job model: a new job shows there without editing them."""
+    with pytest.raises(SystemExit):
+        main(["invoke", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    with pytest.raises(BadRequest) as caught:
+        check_event_shape("reports", "event.json", {"date": "2026-11-20"})
+    for job in JOBS.values():
+        assert f"{job.folder} |" in help_text, (
+            f"`opsmetrics invoke --help` does not name {job.folder}: build the list from"
+            " opsmetrics.jobs.JOBS (local_cli.py), never by hand"
+        )
+        assert job.folder in str(caught.value), (
+            f"the reports function's refusal does not name {job.folder}: build the list from"
+            " opsmetrics.jobs.JOBS (local_invoke.py), never by hand"
+        )
 
 
 def test_stand_in_context() -> None:
@@ -188,7 +209,12 @@ def test_job_route_samples(cli_env: Engine, capsys: pytest.CaptureFixture[str]) 
 def test_invoke_runs_the_handler_each_function_deploys() -> None:
     """`opsmetrics invoke` builds its handlers from the package, never from functions/: each
     folder there must be one it knows, and must deploy the very handler it builds."""
-    assert available() == sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+    folders = sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
+    assert available() == folders, (
+        f"functions without functions/<folder>/app.py: {sorted(set(available()) - set(folders))}"
+        " (copy another job's app.py, with its JOB); folders no job or the reports API owns:"
+        f" {sorted(set(folders) - set(available()))}"
+    )
     for name in available():
         deployed = inspect.unwrap(load_app(name).lambda_handler)
         built = inspect.unwrap(load_handler(name))

@@ -136,20 +136,36 @@ def test_exceptions_become_json_errors() -> None:
 
 
 def test_every_report_has_a_get_and_a_refresh_and_org_is_never_a_parameter() -> None:
+    """The rules of scopes: a report route (/reports/...) needs a reports scope and takes its
+    organization from the token; a /jobs/... route needs a jobs scope (its `org` parameter is
+    checked against the token); every other route is public (the dashboard, health, the API's
+    description): API Gateway lets those past the authorizer, so they must hold no data."""
     table = {(r.method, r.path) for r in ROUTES}
     for name in REPORTS:
-        assert ("GET", f"/reports/{name}") in table
-        assert ("POST", f"/reports/{name}/refresh") in table
+        assert ("GET", f"/reports/{name}") in table, f"report {name} has no GET route"
+        assert ("POST", f"/reports/{name}/refresh") in table, f"report {name} has no refresh"
     for route in ROUTES:
         names = {p.name for p in route.params}
+        where = f"{route.method} {route.path}"
         if route.report:
             # a report's organization is the token's, never a parameter
-            assert not names & {"org", "org_id", "organization"}
-            assert route.scope in ("reports:read", "reports:refresh")
+            assert not names & {"org", "org_id", "organization"}, (
+                f"{where}: a report's organization comes from the token, never a parameter"
+            )
+            assert route.scope in ("reports:read", "reports:refresh"), (
+                f"{where}: a report route needs scope reports:read (GET) or reports:refresh"
+            )
         elif route.path.startswith("/jobs/"):  # `org` there is checked against the token
-            assert route.scope in ("jobs:read", "jobs:run")
+            assert route.scope in ("jobs:read", "jobs:run"), (
+                f"{where}: a /jobs/... route needs scope jobs:read or jobs:run"
+            )
         else:
-            assert route.scope is None
+            assert route.scope is None, (
+                f"{where} has scope {route.scope}: only /reports/... and /jobs/... routes have"
+                " a scope, every other route is public and holds no data; put a route that"
+                " needs a token under /jobs/ (or a report under /reports/), or widen this rule"
+                " here and in template.yaml's public routes (test_reports_http_api)"
+            )
 
 
 def test_openapi_document_matches_the_table() -> None:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from opsmetrics.config import Settings
-from opsmetrics.jobs import JOBS
+from opsmetrics.jobs import JOBS, Job
 from opsmetrics.reports.route_model import Route
 from opsmetrics.reports.routes import ROUTES
 from tests.infra.samcli import ROOT, TEMPLATE, sam_env, sam_python
@@ -53,9 +53,46 @@ def template() -> dict[str, Any]:
     return loaded
 
 
+def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    found: dict[str, Any] | None = template["Resources"].get(logical_id)
+    assert found is not None, f"template.yaml has no resource {logical_id}{_whose(logical_id)}"
+    return found
+
+
 def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    resource: dict[str, Any] = template["Resources"][logical_id]
-    return dict(resource["Properties"])
+    return dict(resource(template, logical_id)["Properties"])
+
+
+def job_prefix(job: Job) -> str:
+    """What a job's logical ids start with: DailyTerritoryMetrics (Job.function_id's stem)."""
+    return job.function_id.removesuffix("Function")
+
+
+def schedule_event(job: Job) -> str:
+    """The name of a job function's ScheduleV2 event: its cadence (Daily, Weekly). SAM names the
+    schedule and its role after it."""
+    return job.cadence.title()
+
+
+def _owner(logical_id: str) -> Job | None:
+    """The job whose resource this is (its id starts with the job's stem), if any."""
+    return next((job for job in JOBS.values() if logical_id.startswith(job_prefix(job))), None)
+
+
+def section_hint(job: Job) -> str:
+    """What a job's section of template.yaml holds."""
+    return (
+        f"job {job.name} needs its section in template.yaml, a copy of another job's with"
+        f" {job.function_id} (CodeUri: {job.code_uri}, a ScheduleV2 event {schedule_event(job)}"
+        f" with {job.schedule}), {job_prefix(job)}LogGroup and its Errors, Duration and"
+        " Throttles alarms (docs/house.md, Add a job)"
+    )
+
+
+def _whose(logical_id: str) -> str:
+    """For a missing job resource: which job's, and what its section of template.yaml needs."""
+    job = _owner(logical_id)
+    return f": {section_hint(job)}" if job else ""
 
 
 def getatt(resource: str, attribute: str) -> dict[str, Any]:
@@ -117,8 +154,10 @@ def test_layer(template: dict[str, Any]) -> None:
 def test_functions_build_with_the_package(template: dict[str, Any]) -> None:
     """Each function's build copies the opsmetrics package beside its handler."""
     for logical_id in ALL_FUNCTIONS:
-        metadata = template["Resources"][logical_id]["Metadata"]
-        assert metadata == {"BuildMethod": "makefile", "ContextPath": "infra/functions"}
+        metadata = resource(template, logical_id)["Metadata"]
+        assert metadata == {"BuildMethod": "makefile", "ContextPath": "infra/functions"}, (
+            f"{logical_id}: Metadata must be BuildMethod: makefile, ContextPath: infra/functions"
+        )
     makefile = (ROOT / "infra" / "functions" / "Makefile").read_text()
     assert "\nbuild-%:" in makefile  # one target for every function, whatever its id
     assert "shared/opsmetrics" in makefile
@@ -147,7 +186,11 @@ def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None
         if (a["Namespace"], a["MetricName"], a["Dimensions"][0]["Name"])
         == ("AWS/ApiGateway", "5xx", "ApiId")
     }
-    assert errors == set(ALL_FUNCTIONS)
+    assert errors == set(ALL_FUNCTIONS), (
+        f"functions without an Errors alarm: {sorted(set(ALL_FUNCTIONS) - errors)} (add"
+        " <Job>ErrorsAlarm like the other jobs'); alarms on no function of the model:"
+        f" {sorted(errors - set(ALL_FUNCTIONS))}"
+    )
     assert queues == {"ScheduleDeadLetterQueue", "JobFailureQueue"}
     assert api_5xx == {"ReportsApi"}
     for alarm in alarms:
@@ -162,7 +205,11 @@ def test_alarms_cover_every_function_and_queue(template: dict[str, Any]) -> None
             for a in alarms
             if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", metric)
         }
-        assert watched == set(JOB_FUNCTIONS), metric
+        assert watched == set(JOB_FUNCTIONS), (
+            f"job functions without a {metric} alarm: {sorted(set(JOB_FUNCTIONS) - watched)} (add"
+            f" <Job>{metric}Alarm like the other jobs'); {metric} alarms on no job's function:"
+            f" {sorted(watched - set(JOB_FUNCTIONS))}"
+        )
     for alarm in alarms:
         if alarm["MetricName"] == "Duration":
             assert alarm["Statistic"] == "Maximum"
@@ -292,22 +339,36 @@ def route_mismatches(template: dict[str, Any], routes: Iterable[Route]) -> list[
 def test_every_route_of_the_table_has_its_http_api_event_and_no_more(
     template: dict[str, Any],
 ) -> None:
-    assert route_mismatches(template, ROUTES) == []
+    found = route_mismatches(template, ROUTES)
+    assert not found, "\n".join(
+        [
+            "add each route's HttpApi event to ReportsFunction in template.yaml (same method,"
+            " path and scope; a public route with Authorizer: NONE), and remove an event no"
+            " route serves:",
+            *found,
+        ]
+    )
 
 
 def test_a_route_added_without_its_event_fails_the_check(template: dict[str, Any]) -> None:
-    """The check above, on routing tables one change away from the real one."""
+    """The check above, on routing tables one change away from the real one (what the real one
+    lacks, if anything, is the check above's to report)."""
+    real = route_mismatches(template, ROUTES)
+
+    def added(routes: list[Route]) -> list[str]:
+        return [m for m in route_mismatches(template, routes) if m not in real]
+
     status = next(r for r in ROUTES if r.path == "/jobs/status")
     new_route = replace(status, path="/jobs/calendar", operation_id="get_job_calendar")
-    assert route_mismatches(template, [*ROUTES, new_route]) == [
+    assert added([*ROUTES, new_route]) == [
         "GET /jobs/calendar: in the routing table, no HttpApi event in template.yaml"
     ]
     rescoped = [replace(r, scope="jobs:run") if r is status else r for r in ROUTES]
-    assert route_mismatches(template, rescoped) == [
+    assert added(rescoped) == [
         "GET /jobs/status: template.yaml says ('ReportsJwtAuthorizer', ('jobs:read',)), the"
         " routing table ('ReportsJwtAuthorizer', ('jobs:run',))"
     ]
-    assert route_mismatches(template, [r for r in ROUTES if r is not status]) == [
+    assert added([r for r in ROUTES if r is not status]) == [
         "GET /jobs/status: an HttpApi event of template.yaml that no route serves"
     ]
     # a new report needs no event of its own: /reports/{name} serves it
@@ -315,18 +376,21 @@ def test_a_route_added_without_its_event_fails_the_check(template: dict[str, Any
     other = replace(
         report, path=report.path.replace(report.report or "", "staffing"), report="staffing"
     )
-    assert route_mismatches(template, [*ROUTES, other]) == []
+    assert added([*ROUTES, other]) == []
 
 
 # Every resource's logical id. CloudFormation replaces a resource whose id changes (a new
 # function, alarm or queue, the old one deleted): a deployed stack updates in place only while
-# these stay. Add an id here only with the resource it names.
-LOGICAL_IDS = {
-    *(
-        f"{job}{kind}"
-        for job in ("DailyTerritoryMetrics", "WeeklyHiringTriggers", "DailyTrendAggregation")
-        for kind in ("Function", "LogGroup", "ErrorsAlarm", "DurationAlarm", "ThrottlesAlarm")
-    ),
+# these stay. A job's ids are a function of its folder (Job.function_id), so a new job adds its
+# own here by itself; the jobs already deployed are pinned by name (renaming a job's folder
+# would replace its function). Any other id is listed: add one only with the resource it names.
+JOB_RESOURCES = ("Function", "LogGroup", "ErrorsAlarm", "DurationAlarm", "ThrottlesAlarm")
+DEPLOYED_JOB_FUNCTIONS = {
+    "DailyTerritoryMetricsFunction",
+    "WeeklyHiringTriggersFunction",
+    "DailyTrendAggregationFunction",
+}
+OTHER_IDS = {
     "DependenciesLayer",
     "ReportsApi",
     "ReportsFunction",
@@ -342,39 +406,125 @@ LOGICAL_IDS = {
     "AlertsTopic",
     "AlertEmailSubscription",
 }
-# What SAM adds from them (roles, schedules, permissions, the API's stage), named after the
-# functions and their events: renaming an event replaces its schedule or permission.
-GENERATED_IDS = {
-    *(
-        f"{fn}Function{suffix}"
-        for fn, event in (
-            ("DailyTerritoryMetrics", "Daily"),
-            ("WeeklyHiringTriggers", "Weekly"),
-            ("DailyTrendAggregation", "Daily"),
-        )
-        for suffix in ("Role", "EventInvokeConfig", event, f"{event}Role")
-    ),
-    "ReportsFunctionRole",
-    *(
-        f"ReportsFunction{event}Permission"
-        for event in (
-            "Dashboard",
-            "DashboardAsset",
-            "Health",
-            "OpenApi",
-            "Report",
-            "Refresh",
-            "JobStatus",
-            "JobRuns",
-            "RunJob",
-        )
-    ),
-    "ReportsApiApiGatewayDefaultStage",
+# What SAM adds (roles, schedules, permissions, the API's stage) is named after the functions and
+# their events: a job function's role, its EventInvokeConfig, and its schedule and the schedule's
+# role (named after its ScheduleV2 event); a permission per HttpApi event of the reports function.
+JOB_GENERATED = ("Role", "EventInvokeConfig", "{event}", "{event}Role")
+OTHER_GENERATED_IDS = {"ReportsFunctionRole", "ReportsApiApiGatewayDefaultStage"}
+# The name of the reports function's HttpApi event for each (method, path) the routing table needs
+# (expected_events: the report routes share one per shape). SAM names its permission
+# ReportsFunction<name>Permission, so renaming an event replaces that permission: these stay.
+ROUTE_EVENTS = {
+    ("GET", "/"): "Dashboard",
+    ("GET", "/assets/{file}"): "DashboardAsset",
+    ("GET", "/health"): "Health",
+    ("GET", "/openapi.json"): "OpenApi",
+    ("GET", "/reports/{name}"): "Report",
+    ("POST", "/reports/{name}/refresh"): "Refresh",
+    ("GET", "/jobs/status"): "JobStatus",
+    ("GET", "/jobs/runs"): "JobRuns",
+    ("POST", "/jobs/{job}/runs"): "RunJob",
 }
+NEW_ID = (
+    "not pinned: a new resource? add its logical id to {where} in tests/infra/test_template.py;"
+    " a renamed one replaces the deployed resource: keep its old id"
+)
+GONE_ID = "pinned, not in the template: a renamed or removed resource replaces the deployed one"
+
+
+def job_logical_ids(job: Job) -> set[str]:
+    return {f"{job_prefix(job)}{kind}" for kind in JOB_RESOURCES}
+
+
+def job_generated_ids(job: Job) -> set[str]:
+    event = schedule_event(job)
+    return {f"{job.function_id}{suffix.format(event=event)}" for suffix in JOB_GENERATED}
+
+
+def logical_ids() -> set[str]:
+    return OTHER_IDS.union(*(job_logical_ids(job) for job in JOBS.values()))
+
+
+def route_event_names(routes: Iterable[Route]) -> dict[tuple[str, str], str]:
+    """(method, path) -> its pinned HttpApi event name, for every event the routes need."""
+    needed = expected_events(routes)
+    unnamed = sorted(f"{m} {p}" for m, p in needed.keys() - ROUTE_EVENTS.keys())
+    assert not unnamed, (
+        f"routes whose HttpApi event has no pinned name: {unnamed}; add (method, path): <the"
+        " event's name in template.yaml> to ROUTE_EVENTS in tests/infra/test_template.py (SAM"
+        " names its permission ReportsFunction<name>Permission)"
+    )
+    return {key: ROUTE_EVENTS[key] for key in needed}
+
+
+def generated_ids() -> set[str]:
+    permissions = {
+        f"ReportsFunction{name}Permission" for name in route_event_names(ROUTES).values()
+    }
+    jobs = set().union(*(job_generated_ids(job) for job in JOBS.values()))
+    return OTHER_GENERATED_IDS | jobs | permissions
+
+
+def id_mismatches(found: set[str], expected: set[str], where: str) -> list[str]:
+    """One line per id that differs, saying what to do about it; then each job's section hint."""
+    lines, jobs = [], []
+    for missing in sorted(expected - found):
+        job = _owner(missing)
+        lines.append(f"{missing}: {f'job {job.name} has none' if job else GONE_ID}")
+        if job and job not in jobs:
+            jobs.append(job)
+    lines += [f"{new}: {NEW_ID.format(where=where)}" for new in sorted(found - expected)]
+    return lines + [section_hint(job) for job in jobs]
+
+
+def test_deployed_job_functions_stay() -> None:
+    gone = DEPLOYED_JOB_FUNCTIONS - {job.function_id for job in JOBS.values()}
+    assert not gone, (
+        f"{sorted(gone)}: deployed, and no job's function any more: a job's function id comes"
+        " from its folder (Job.function_id), and a new id replaces the deployed function, its"
+        " schedule, log group and alarms. Keep the folder; remove a job from"
+        " DEPLOYED_JOB_FUNCTIONS only when it is retired on purpose"
+    )
 
 
 def test_logical_ids_stay(template: dict[str, Any]) -> None:
-    assert set(template["Resources"]) == LOGICAL_IDS
+    found = set(template["Resources"])
+    assert found == logical_ids(), "\n".join(id_mismatches(found, logical_ids(), "OTHER_IDS"))
+
+
+def test_each_route_event_keeps_its_name(template: dict[str, Any]) -> None:
+    """The events' names (whence SAM's permission ids) stay, and each route's event has one."""
+    named = route_event_names(ROUTES)
+    for name, event in props(template, "ReportsFunction")["Events"].items():
+        key = (event["Properties"]["Method"], event["Properties"]["Path"])
+        if key in named:
+            assert name == named[key], (
+                f"{key[0]} {key[1]}: its HttpApi event is {name} in template.yaml, {named[key]}"
+                " in ROUTE_EVENTS (tests/infra/test_template.py): renaming an event replaces its"
+                f" deployed permission ReportsFunction{named[key]}Permission; keep the name"
+            )
+
+
+def test_ids_come_from_the_job_model_and_the_routing_table() -> None:
+    """A job added to the model, or a route, brings its ids; a route's event must be named."""
+    new_job = replace(JOBS["daily-trend-aggregation"], name="daily-x", folder="daily_x_rollup")
+    assert job_logical_ids(new_job) == {
+        "DailyXRollupFunction",
+        "DailyXRollupLogGroup",
+        "DailyXRollupErrorsAlarm",
+        "DailyXRollupDurationAlarm",
+        "DailyXRollupThrottlesAlarm",
+    }
+    assert job_generated_ids(new_job) == {
+        "DailyXRollupFunctionRole",
+        "DailyXRollupFunctionEventInvokeConfig",
+        "DailyXRollupFunctionDaily",
+        "DailyXRollupFunctionDailyRole",
+    }
+    status = next(r for r in ROUTES if r.path == "/jobs/status")
+    new_route = replace(status, path="/jobs/calendar", operation_id="get_job_calendar")
+    with pytest.raises(AssertionError, match=r"'GET /jobs/calendar'.*; add \(method, path\)"):
+        route_event_names([*ROUTES, new_route])
 
 
 # ---- the template SAM generates (samtranslator from the SAM CLI's environment) ----------------
@@ -435,31 +585,51 @@ def statements(role: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
+# What every job function's role allows: the failure queue (its EventInvokeConfig) and the
+# database secret. A job that needs more (the weekly job publishes hiring alerts) is listed in
+# JOB_EXTRA_STATEMENTS; the reports function reads the secret only.
+JOB_STATEMENTS = [
+    ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
+    ("secretsmanager:GetSecretValue", SECRET),
+]
+JOB_EXTRA_STATEMENTS = {
+    "weekly-hiring-triggers": [
+        ("sns:Publish", TOPIC),
+        # the topic is encrypted: publishing takes a data key from its key
+        ("kms:Decrypt", getatt("AlertsKey", "Arn")),
+        ("kms:GenerateDataKey*", getatt("AlertsKey", "Arn")),
+    ],
+}
+REPORTS_STATEMENTS = [("secretsmanager:GetSecretValue", SECRET)]
+
+
+def allowed_statements() -> dict[str, list[tuple[str, Any]]]:
+    """logical id -> what its role may do, for every job function of the model and reports."""
+    allowed = {
+        job.function_id: [*JOB_STATEMENTS, *JOB_EXTRA_STATEMENTS.get(job.name, [])]
+        for job in JOBS.values()
+    }
+    return {**allowed, "ReportsFunction": REPORTS_STATEMENTS}
+
+
+def generated_resource(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    found: dict[str, Any] | None = resources.get(logical_id)
+    assert found is not None, f"SAM generated no {logical_id}{_whose(logical_id)}"
+    return found
+
+
 @pytest.mark.slow
 def test_function_roles_are_least_privilege(generated: dict[str, Any]) -> None:
     resources = generated["Resources"]
-    expected = {
-        "DailyTerritoryMetricsFunction": [
-            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
-            ("secretsmanager:GetSecretValue", SECRET),
-        ],
-        "WeeklyHiringTriggersFunction": [
-            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
-            ("secretsmanager:GetSecretValue", SECRET),
-            ("sns:Publish", TOPIC),
-            # the topic is encrypted: publishing takes a data key from its key
-            ("kms:Decrypt", getatt("AlertsKey", "Arn")),
-            ("kms:GenerateDataKey*", getatt("AlertsKey", "Arn")),
-        ],
-        "DailyTrendAggregationFunction": [
-            ("sqs:SendMessage", getatt("JobFailureQueue", "Arn")),
-            ("secretsmanager:GetSecretValue", SECRET),
-        ],
-        "ReportsFunction": [("secretsmanager:GetSecretValue", SECRET)],
-    }
-    for function, allowed in expected.items():
-        role = resources[f"{function}Role"]
-        assert sorted(map(repr, statements(role))) == sorted(map(repr, allowed)), function
+    assert set(JOB_EXTRA_STATEMENTS) <= set(JOBS), "JOB_EXTRA_STATEMENTS names no job of JOBS"
+    for function, allowed in allowed_statements().items():
+        role = generated_resource(resources, f"{function}Role")
+        assert sorted(map(repr, statements(role))) == sorted(map(repr, allowed)), (
+            f"{function}'s role: a job function may send to JobFailureQueue and read the database"
+            " secret, no more (Policies: AWSSecretsManagerGetSecretValuePolicy, like the other"
+            " jobs'); a job that needs more is listed in JOB_EXTRA_STATEMENTS"
+            " (tests/infra/test_template.py)"
+        )
         assert role["Properties"]["ManagedPolicyArns"] == [BASIC, VPC_ACCESS], function
 
 
@@ -471,4 +641,8 @@ def test_generated_logical_ids_stay(generated: dict[str, Any]) -> None:
         "DependenciesLayer" if k.startswith("DependenciesLayer") else k
         for k in generated["Resources"]
     }
-    assert ids == LOGICAL_IDS | GENERATED_IDS
+    expected = logical_ids() | generated_ids()
+    # SAM names what it generates after the function's id and the event's name: an event's name
+    # is pinned in ROUTE_EVENTS, a job function's schedule is named after its cadence.
+    where = "OTHER_IDS or OTHER_GENERATED_IDS (an event's name: ROUTE_EVENTS)"
+    assert ids == expected, "\n".join(id_mismatches(ids, expected, where))

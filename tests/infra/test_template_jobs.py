@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from opsmetrics.errors import BadRequest
+from opsmetrics.events import parse_event
 from opsmetrics.jobs import JOBS
 from tests.infra import test_template as base
 from tests.infra.samcli import ROOT
@@ -24,6 +27,7 @@ generated = base.generated
 SCHEDULER_INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
 # The function that is no job's: the HTTP API.
 NOT_A_JOB = "reports"
+EVENTS = ROOT / "infra" / "events"
 
 
 def _job_ids() -> list[str]:
@@ -46,21 +50,31 @@ def _scheduled_functions(template: dict[str, Any]) -> dict[str, list[dict[str, A
 def test_every_scheduled_function_is_a_job_and_every_job_is_scheduled(
     template: dict[str, Any],
 ) -> None:
-    assert set(_scheduled_functions(template)) == {job.function_id for job in JOBS.values()}
+    scheduled = set(_scheduled_functions(template))
+    expected = {job.function_id for job in JOBS.values()}
+    assert scheduled == expected, (
+        f"jobs without a scheduled function in template.yaml: {sorted(expected - scheduled)}"
+        " (copy another job's section); scheduled functions of no job in"
+        f" opsmetrics/jobs.py: {sorted(scheduled - expected)}"
+    )
 
 
 @pytest.mark.parametrize("name", _job_ids())
 def test_job_function(template: dict[str, Any], name: str) -> None:
     job = JOBS[name]
-    assert job.function_id in template["Resources"], f"template.yaml has no {job.function_id}"
     fn = base.props(template, job.function_id)
     assert fn["CodeUri"] == job.code_uri
-    assert template["Resources"][job.function_id]["Metadata"]["BuildMethod"] == "makefile"
+    assert base.resource(template, job.function_id)["Metadata"]["BuildMethod"] == "makefile"
     assert fn["ReservedConcurrentExecutions"] == 1  # one run at a time, ever
     assert fn["Timeout"] == base.LAMBDA_MAX_TIMEOUT_S
     # a runaway statement fails (and is recorded) before Lambda kills the process
     assert int(fn["Environment"]["Variables"]["DB_STATEMENT_TIMEOUT_MS"]) < 900 * 1000
 
+    event = base.schedule_event(job)
+    assert fn.get("Events", {}).get(event, {}).get("Type") == "ScheduleV2", (
+        f"{job.name}: {job.function_id} needs a ScheduleV2 event named {event} (its cadence):"
+        f" SAM names the schedule {job.function_id}{event}"
+    )
     (schedule,) = _scheduled_functions(template)[job.function_id]
     assert schedule["ScheduleExpression"] == job.schedule
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
@@ -80,7 +94,8 @@ def test_job_function(template: dict[str, Any], name: str) -> None:
     }
 
     log_group = fn["LoggingConfig"]["LogGroup"]["Ref"]
-    assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert log_group == f"{base.job_prefix(job)}LogGroup", f"{job.name}: its log group's id"
+    assert base.resource(template, log_group)["Type"] == "AWS::Logs::LogGroup"
     assert base.props(template, log_group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
@@ -103,15 +118,22 @@ def _handler_job(folder: str) -> Any:
 
 def test_each_code_folder_is_a_jobs_and_its_handler_names_that_job() -> None:
     folders = {p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").is_file()}
-    assert folders == {job.folder for job in JOBS.values()} | {NOT_A_JOB}
+    expected = {job.folder for job in JOBS.values()} | {NOT_A_JOB}
+    assert folders == expected, (
+        f"jobs without functions/<folder>/app.py: {sorted(expected - folders)} (copy another"
+        f" job's app.py and set its JOB); code folders of no job: {sorted(folders - expected)}"
+    )
     for job in JOBS.values():
-        assert _handler_job(job.folder) == job.name, job.folder
+        assert _handler_job(job.folder) == job.name, (
+            f"functions/{job.folder}/app.py: its JOB must be {job.name!r}"
+        )
 
 
 def test_code_folders_hold_no_requirements_file() -> None:
     for folder in (*(job.folder for job in JOBS.values()), NOT_A_JOB):
-        files = {p.name for p in (ROOT / "functions" / folder).iterdir() if p.is_file()}
-        assert "app.py" in files
+        path = ROOT / "functions" / folder
+        files = {p.name for p in path.iterdir() if p.is_file()} if path.is_dir() else set()
+        assert "app.py" in files, f"functions/{folder}/ has no app.py"
         assert not {n for n in files if n.startswith("requirements")}, folder
 
 
@@ -134,24 +156,92 @@ def _table_rows(page: Path, header: str) -> list[list[str]]:
 
 def test_the_readme_lists_each_job_with_its_schedule() -> None:
     rows = _table_rows(ROOT / "README.md", "| job | schedule (UTC) |")
-    assert {row[0]: row[1] for row in rows} == {j.name: j.schedule for j in JOBS.values()}
+    expected = {j.name: j.schedule for j in JOBS.values()}
+    assert {row[0]: row[1] for row in rows} == expected, (
+        f"README.md's table of jobs (| job | schedule (UTC) |) must list each job: {expected}"
+    )
 
 
 def test_the_calendar_page_lists_each_job_with_its_schedule_and_folder() -> None:
     rows = _table_rows(ROOT / "docs" / "calendar.md", "| job | cadence |")
-    assert {row[0]: (row[1].split()[0], row[4], row[5]) for row in rows} == {
-        j.name: (j.cadence, j.schedule, j.code_uri) for j in JOBS.values()
-    }
+    expected = {j.name: (j.cadence, j.schedule, j.code_uri) for j in JOBS.values()}
+    assert {row[0]: (row[1].split()[0], row[4], row[5]) for row in rows} == expected, (
+        "docs/calendar.md's job model (| job | cadence | ...) must list each job with its"
+        f" cadence, schedule and code folder: {expected}"
+    )
+
+
+def test_the_serverless_page_lists_each_jobs_function_and_schedule() -> None:
+    rows = _table_rows(ROOT / "docs" / "serverless.md", "| function | job | cron |")
+    listed = {row[0]: (row[1], row[2]) for row in rows}
+    expected = {j.function_id: (j.name, j.schedule) for j in JOBS.values()}
+    assert listed == expected, (
+        "docs/serverless.md's table of schedules (| function | job | cron | target |) must"
+        f" have one row per job of opsmetrics/jobs.py: {expected}"
+    )
+
+
+@pytest.mark.parametrize("name", _job_ids())
+def test_each_job_function_has_its_output(template: dict[str, Any], name: str) -> None:
+    job = JOBS[name]
+    output = f"{job.function_id}Name"
+    assert template["Outputs"].get(output) == {"Value": {"Ref": job.function_id}}, (
+        f"{job.name}: template.yaml's Outputs need {output}: {{Value: !Ref {job.function_id}}},"
+        " like the other jobs'"
+    )
+
+
+def test_function_name_outputs_belong_to_functions(template: dict[str, Any]) -> None:
+    named = {k for k in template["Outputs"] if k.endswith("FunctionName")}
+    functions = {f"{f}Name" for f in base.ALL_FUNCTIONS}
+    assert named == functions, (
+        f"Outputs of no function: {sorted(named - functions)}; functions without their"
+        f" <id>Name output: {sorted(functions - named)}"
+    )
+
+
+# The sample events tick on Monday 2026-11-23 (tests/handlers/data.py): valid for every job.
+SAMPLES_TODAY = date(2026, 11, 23)
+
+
+def test_sample_event_folders_are_the_functions() -> None:
+    folders = {p.name for p in EVENTS.iterdir() if p.is_dir()}
+    expected = {job.folder for job in JOBS.values()} | {NOT_A_JOB}
+    assert folders == expected, (
+        f"jobs without sample events: {sorted(expected - folders)} (add infra/events/<folder>/"
+        "scheduler.json, scheduled-rule.json, manual-date.json and backfill-range.json, as the"
+        f" other jobs have); folders of no function: {sorted(folders - expected)}"
+    )
+
+
+@pytest.mark.parametrize("name", _job_ids())
+def test_each_jobs_sample_events_are_accepted_and_one_is_scheduled(name: str) -> None:
+    job = JOBS[name]
+    folder = EVENTS / job.folder
+    samples = sorted(folder.glob("*.json"))
+    triggers = {}
+    for sample in samples:
+        event = json.loads(sample.read_text(encoding="utf-8"))
+        try:
+            triggers[sample.name] = parse_event(job.name, event, SAMPLES_TODAY).trigger
+        except BadRequest as exc:
+            pytest.fail(f"{sample.relative_to(ROOT)}: not an event {job.name} accepts: {exc}")
+    assert "schedule" in triggers.values(), (
+        f"{job.name}: infra/events/{job.folder}/ needs a scheduled sample event (scheduler.json:"
+        ' {"scheduled_time": "2026-11-23T03:00:00Z"}, as the other jobs have), for `sam local'
+        f" invoke -e` and `opsmetrics invoke {job.folder} --event`; found {triggers}"
+    )
 
 
 @pytest.mark.slow
 def test_generated_schedules(generated: dict[str, Any]) -> None:
     resources = generated["Resources"]
     schedules = {k: v for k, v in resources.items() if v["Type"] == "AWS::Scheduler::Schedule"}
-    assert len(schedules) == len(JOBS)
+    assert len(schedules) == len(JOBS), f"schedules: {sorted(schedules)}, jobs: {sorted(JOBS)}"
     for job in JOBS.values():
         function = job.function_id
-        (logical_id,) = [k for k in schedules if k.startswith(function)]
+        logical_id = f"{function}{base.schedule_event(job)}"
+        assert logical_id in schedules, f"{job.name}: SAM generated no schedule {logical_id}"
         schedule = schedules[logical_id]["Properties"]
         assert "Name" not in schedule  # generated names: two stacks never clash
         assert schedule["ScheduleExpression"] == job.schedule
@@ -162,7 +252,7 @@ def test_generated_schedules(generated: dict[str, Any]) -> None:
         assert json.loads(target["Input"]) == SCHEDULER_INPUT
         assert target["DeadLetterConfig"] == {"Arn": base.getatt("ScheduleDeadLetterQueue", "Arn")}
         # the scheduler may invoke this function and write to the dead-letter queue, nothing else
-        role = resources[target["RoleArn"]["Fn::GetAtt"][0]]
+        role = base.generated_resource(resources, target["RoleArn"]["Fn::GetAtt"][0])
         assert sorted(map(repr, base.statements(role))) == sorted(
             map(
                 repr,
@@ -172,9 +262,10 @@ def test_generated_schedules(generated: dict[str, Any]) -> None:
                 ],
             )
         )
-        config = resources[f"{function}EventInvokeConfig"]["Properties"]
+        config = base.generated_resource(resources, f"{function}EventInvokeConfig")["Properties"]
         assert config["Qualifier"] == "$LATEST"
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == base.getatt(
             "JobFailureQueue", "Arn"
         )
-        assert resources[function]["Properties"]["ReservedConcurrentExecutions"] == 1
+        fn = base.generated_resource(resources, function)
+        assert fn["Properties"]["ReservedConcurrentExecutions"] == 1
