@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=FORMATS, default="table")
 
-    ledger_cli.add_commands(sub, date_arg, positive_int)
+    ledger_cli.add_commands(sub)
     orgs_cli.add_command(sub)
 
     demo = sub.add_parser(

@@ -34,7 +34,7 @@ from opsmetrics.config_fields import (
 )
 
 # How much longer than its longest legitimate wait a database read may take before the client
-# calls the connection dead (CONTRACT §8: a silent connection fails within the statement
+# calls the connection dead (spec §8: a silent connection fails within the statement
 # timeout plus 60 s).
 READ_TIMEOUT_MARGIN_S = 60
 

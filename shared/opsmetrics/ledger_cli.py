@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from opsmetrics.cli_errors import EXIT_FAILED
 
 
-def add_commands(
-    sub: Any, date_arg: Callable[[str], Any], positive_int: Callable[[str], int]
-) -> None:
+def add_commands(sub: Any) -> None:
+    from opsmetrics.cli_args import date_arg, positive_int
     from opsmetrics.history import DEFAULT_LIMIT, STATUSES
     from opsmetrics.jobs import JOBS
     from opsmetrics.ledger_views import RUN_FORMATS, STATUS_FORMATS

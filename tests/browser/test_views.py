@@ -161,6 +161,8 @@ def test_coverage_gaps_sorted_with_action_and_low_volume_note(
         "",
     ]
     assert [e.get_attribute("data-sector") for e in page.all("tbody tr")] == ["EC1V 9", "SW1A 1"]
+    # the checkbox names the volume rule as territory/rules.py words it (/assets/rules.js)
+    assert "Include fewer than 10 bookings" in page.texts(".field-checkbox label")
     page.show("view=gaps&low_volume=true")
     assert [e.get_attribute("data-sector") for e in page.all("tbody tr")] == [
         "M1 4",  # critical, 50%: critical first, then by rejection rate

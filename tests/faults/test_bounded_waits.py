@@ -1,4 +1,4 @@
-"""The limits every database connection and job session gets (CONTRACT §8: a silent connection
+"""The limits every database connection and job session gets (spec §8: a silent connection
 fails within the statement timeout plus 60 s), read from the settings in one place."""
 
 from __future__ import annotations

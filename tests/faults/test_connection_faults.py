@@ -1,6 +1,6 @@
 """A job's database connection fails mid-run: cut, silent, terminated, timed out, the server
 gone for a while. Each time the run fails with one readable line, its ledger row closes, the
-previous outputs stand byte for byte, its lock is freed, and a rerun succeeds (CONTRACT §8)."""
+previous outputs stand byte for byte, its lock is freed, and a rerun succeeds (spec §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP server under load and abuse (CONTRACT §8), through a real `opsmetrics serve`:
+"""The HTTP server under load and abuse (spec §8), through a real `opsmetrics serve`:
 concurrent refreshes of one job and date never stall other requests, an over-long request line
 is refused at once, refresh is rate-limited per organization, and one organization's refresh
 leaves another's cached answers alone."""

@@ -1,7 +1,7 @@
 """A command-line run's process ends mid-run: SIGTERM (a stopped container, `kill`) is handled like
 Ctrl-C, and SIGKILL leaves a `running` row that the next `opsmetrics status` closes. Either
 way the server ends the run's session within its client check, the lock is freed, the previous
-outputs stand byte for byte, and a rerun succeeds (CONTRACT §8)."""
+outputs stand byte for byte, and a rerun succeeds (spec §8)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def to_jsonable(value: Any) -> Any:
 
 def dumps(value: Any, *, compact: bool = False) -> str:
     """JSON text for every answer. NaN or Infinity anywhere raises ValueError: JSON has no such
-    numbers, and CONTRACT §8 says no output holds them, so a bad value that got this far fails
+    numbers, and spec §8 says no output holds them, so a bad value that got this far fails
     loudly instead of reaching a client as invalid JSON."""
     # compact (HTTP): no indent lets json use its C encoder, several times faster on big reports
     if compact:

@@ -207,4 +207,4 @@ IN_WORDS = (
 
 # What the dashboard colours and labels by (served as /assets/rules.js): the page never writes a
 # threshold of its own.
-FOR_THE_DASHBOARD = {"overloadedAbove": float(HIRING_UTILIZATION)}
+FOR_THE_DASHBOARD = {"overloadedAbove": float(HIRING_UTILIZATION), "lowVolume": LOW_VOLUME}

@@ -20,6 +20,22 @@ export function head(title, { date, asOf, stale, staleText }) {
   );
 }
 
+// The head of the two weekly views (hiring triggers, coverage gaps): one job, one Sunday.
+export function weeklyHead(title, report) {
+  return head(title, {
+    date: report.date,
+    asOf: report.as_of,
+    stale: report.stale,
+    staleText: staleText("weekly-hiring-triggers", `the week ending ${report.date}`),
+  });
+}
+
+// The filters both weekly views start with.
+export const WEEK_FILTERS = (regions) => [
+  { name: "date", label: "Week ending (Sunday)", type: "date" },
+  { name: "region", label: "Region", type: "text", list: regions },
+];
+
 export function staleText(job, shown) {
   return `${job} has not computed its latest date yet; these figures are for ${shown}.`;
 }

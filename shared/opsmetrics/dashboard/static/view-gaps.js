@@ -5,7 +5,8 @@ import * as api from "./api.js";
 import { meter, SEVERITY_COLOURS } from "./charts.js";
 import { filterForm } from "./controls.js";
 import { cards, el, int, note, pct, table } from "./dom.js";
-import { head, staleText } from "./freshness.js";
+import { WEEK_FILTERS, weeklyHead } from "./freshness.js";
+import { RULES } from "./rules.js";
 
 export async function render(state) {
   const report = await api.get("reports/coverage-gaps", {
@@ -17,16 +18,10 @@ export async function render(state) {
   const s = report.summary;
   const regions = [...new Set(report.rows.map((r) => r.region))].sort();
   return [
-    head("Coverage gaps", {
-      date: report.date,
-      asOf: report.as_of,
-      stale: report.stale,
-      staleText: staleText("weekly-hiring-triggers", `the week ending ${report.date}`),
-    }),
+    weeklyHead("Coverage gaps", report),
     filterForm(state, [
-      { name: "date", label: "Week ending (Sunday)", type: "date" },
-      { name: "region", label: "Region", type: "text", list: regions },
-      { name: "low_volume", label: "Include fewer than 10 bookings", type: "checkbox" },
+      ...WEEK_FILTERS(regions),
+      { name: "low_volume", label: `Include ${RULES.lowVolume}`, type: "checkbox" },
     ]),
     cards([
       ["Critical", int(s.critical), "critical", "sev-critical-card"],

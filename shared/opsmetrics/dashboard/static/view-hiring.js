@@ -5,7 +5,7 @@ import * as api from "./api.js";
 import { legend, rowsChart, SEVERITY_COLOURS, stacked } from "./charts.js";
 import { filterForm } from "./controls.js";
 import { cards, el, int, note, pct, table } from "./dom.js";
-import { head, staleText } from "./freshness.js";
+import { WEEK_FILTERS, weeklyHead } from "./freshness.js";
 
 const SEVERITIES = ["critical", "warning", "info"];
 
@@ -23,16 +23,8 @@ export async function render(state) {
   const widest = Math.max(0, ...report.by_region.map((g) => g.total));
   const regions = report.by_region.map((g) => g.region);
   return [
-    head("Hiring triggers", {
-      date: report.date,
-      asOf: report.as_of,
-      stale: report.stale,
-      staleText: staleText("weekly-hiring-triggers", `the week ending ${report.date}`),
-    }),
-    filterForm(state, [
-      { name: "date", label: "Week ending (Sunday)", type: "date" },
-      { name: "region", label: "Region", type: "text", list: regions },
-    ]),
+    weeklyHead("Hiring triggers", report),
+    filterForm(state, WEEK_FILTERS(regions)),
     cards([
       ["Critical", int(s.critical), "critical", "sev-critical-card"],
       ["Warning", int(s.warning), "warning", "sev-warning-card"],
